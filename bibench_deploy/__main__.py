@@ -1,0 +1,3 @@
+from bibench_deploy.cli import main
+
+main()

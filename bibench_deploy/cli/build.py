@@ -1,0 +1,1 @@
+"""`bibench-deploy build`: train, convert, audit (filled in by the build pipeline)."""

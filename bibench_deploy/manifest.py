@@ -1,0 +1,81 @@
+"""`manifest.json`: what a built model directory holds, and where every number came from.
+
+Layout of `models/<arch>-<algo>/`:
+
+    <name>.tflite          LCE flatbuffer of the binarized deploy graph   (artefact "lce")
+    <name>-fp32.tflite     FP32 baseline of the same architecture          (artefact "fp32")
+    <name>.keras.h5        trained Keras model (training form)             (artefact "keras")
+    manifest.json
+
+Keys (schema_version 1):
+    name, arch, algo, created_utc, tool_version, versions{tensorflow, larq, larq_compute_engine}
+    dataset{name, description, train_samples, test_samples}, input_shape [1, H, W, C], num_classes
+    training{epochs, trained, optimizer, lr, batch_size, seed, history[{epoch, loss,
+             train_accuracy, test_accuracy}], test_accuracy}
+    artefacts{<kind>: {path (relative), sha256, bytes}}
+    audit{lce: {...}, fp32: {...}}        see bibench_deploy.build.audit
+    complexity{...}                       see bibench_deploy.complexity
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from bibench_deploy.errors import ManifestError
+
+MANIFEST_NAME = "manifest.json"
+SCHEMA_VERSION = 1
+REQUIRED_KEYS = ("schema_version", "name", "arch", "algo", "input_shape", "artefacts")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def artefact_entry(model_dir: Path, path: Path) -> dict[str, Any]:
+    return {"path": str(path.relative_to(model_dir)), "sha256": sha256_file(path),
+            "bytes": path.stat().st_size}
+
+
+def write_manifest(model_dir: Path, manifest: dict[str, Any]) -> Path:
+    path = model_dir / MANIFEST_NAME
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+def load_manifest(model_dir: Path) -> dict[str, Any]:
+    path = Path(model_dir) / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError(f"{path}: no manifest; build the model with `bibench-deploy build`")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); rebuild it") from None
+    missing = [k for k in REQUIRED_KEYS if k not in manifest]
+    if missing:
+        raise ManifestError(f"{path}: missing keys {', '.join(missing)}; rebuild the model")
+    if manifest["schema_version"] != SCHEMA_VERSION:
+        raise ManifestError(f"{path}: schema_version {manifest['schema_version']} is not "
+                            f"{SCHEMA_VERSION}; rebuild the model with this version")
+    return manifest
+
+
+def artefact_path(model_dir: Path, manifest: dict[str, Any], kind: str) -> Path:
+    try:
+        return Path(model_dir) / manifest["artefacts"][kind]["path"]
+    except KeyError:
+        raise ManifestError(f"{model_dir}: manifest has no {kind!r} artefact") from None
+
+
+def find_model_dirs(models_dir: Path, pattern: str = "*") -> list[Path]:
+    """Model directories under `models_dir` whose name matches the glob `pattern`."""
+    import fnmatch
+    return sorted(p.parent for p in Path(models_dir).glob(f"*/{MANIFEST_NAME}")
+                  if fnmatch.fnmatchcase(p.parent.name, pattern))

@@ -1,0 +1,1 @@
+"""Result tables: the CSV schemas (one place), summaries and plots."""

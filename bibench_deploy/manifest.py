@@ -4,7 +4,7 @@ Layout of `models/<arch>-<algo>/`:
 
     <name>.tflite          LCE flatbuffer of the binarized deploy graph   (artefact "lce")
     <name>-fp32.tflite     FP32 baseline of the same architecture          (artefact "fp32")
-    <name>.keras.h5        trained Keras model (training form)             (artefact "keras")
+    <name>.keras           trained Keras model (training form)             (artefact "keras")
     manifest.json
 
 Keys (schema_version 1):

@@ -1,0 +1,88 @@
+"""What a binarization algorithm is to the rest of the project.
+
+An `Algorithm` builds one binarized convolution (training form and deploy form) and may add
+per-epoch schedules. Architectures call `algo.binary_conv(...)` and never know which algorithm
+they got; the FP32 baseline is the same interface with float convolutions.
+
+The *training form* is what Keras trains. The *deploy form* is the inference operator the engines
+run: numerically equal to the training form in inference mode, and shaped so that the LCE
+converter turns every binarized convolution into `LceBconv2d`. Both forms share layer names and
+weight names, so trained weights move from one to the other by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class DabnnSupport:
+    supported: bool
+    reason: str = ""
+
+
+class Algorithm:
+    """Base class: a plain binary convolution with `ste_sign` on activations and weights."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    paper: ClassVar[str]
+    inference_operator: ClassVar[str]
+    binarized: ClassVar[bool] = True
+    dabnn: ClassVar[DabnnSupport] = DabnnSupport(True)
+
+    # Activation used by the architectures between blocks (BiBench: Hardtanh everywhere).
+    def activation(self, x: Any, name: str) -> Any:
+        from bibench_deploy.algorithms.layers import hardtanh
+        return hardtanh(x, name)
+
+    def input_quantizer(self, deploy: bool) -> Any:
+        return "ste_sign"
+
+    def kernel_quantizer(self, deploy: bool) -> Any:
+        return "ste_sign"
+
+    def binary_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
+                    deploy: bool = False) -> Any:
+        """One binarized conv; the architecture adds BatchNorm after it."""
+        import larq as lq
+        _quiet_starved_weights_warning()
+        conv = lq.layers.QuantConv2D(
+            filters, kernel_size, strides=strides, padding="same", pad_values=1.0,
+            use_bias=False, input_quantizer=self.input_quantizer(deploy),
+            kernel_quantizer=self.kernel_quantizer(deploy), kernel_initializer="glorot_normal",
+            name=name)
+        return conv(x)
+
+    def callbacks(self, epochs: int) -> list[Any]:
+        """Keras callbacks that run the algorithm's per-epoch schedules."""
+        return []
+
+    def __repr__(self) -> str:
+        return f"<Algorithm {self.name}>"
+
+
+class FullPrecision(Algorithm):
+    """The FP32 baseline: the same architecture (Hardtanh included) with float convolutions."""
+
+    name = "fp32"
+    title = "FP32 baseline"
+    paper = ""
+    inference_operator = "float conv"
+    binarized = False
+
+    def binary_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
+                    deploy: bool = False) -> Any:
+        import tensorflow as tf
+        return tf.keras.layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
+                                      use_bias=False, kernel_initializer="he_normal", name=name)(x)
+
+
+FP32 = FullPrecision()
+
+
+def _quiet_starved_weights_warning() -> None:
+    """BiBench trains without a weight clip constraint; larq warns about that on every layer."""
+    import logging
+    logging.getLogger("larq.layers_base").setLevel(logging.ERROR)

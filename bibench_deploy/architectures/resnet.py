@@ -1,0 +1,54 @@
+"""ResNets with BasicBlocks: CIFAR forms (3x3 stem, 32x32) and an ImageNet-stem ResNet-18."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bibench_deploy.algorithms.base import Algorithm
+from bibench_deploy.architectures import ARCHITECTURES
+from bibench_deploy.architectures.base import Architecture, batch_norm, conv_bn
+
+
+def basic_block(x: Any, algo: Algorithm, filters: int, strides: int, name: str,
+                deploy: bool) -> Any:
+    import tensorflow as tf
+    shortcut = x
+    if strides != 1 or x.shape[-1] != filters:
+        shortcut = conv_bn(x, filters, 1, strides, f"{name}_downsample")
+    y = algo.binary_conv(x, filters, 3, strides, f"{name}_conv1", deploy)
+    y = algo.activation(batch_norm(y, f"{name}_conv1_bn"), f"{name}_act1")
+    y = algo.binary_conv(y, filters, 3, 1, f"{name}_conv2", deploy)
+    y = batch_norm(y, f"{name}_conv2_bn")
+    y = tf.keras.layers.Add(name=f"{name}_add")([y, shortcut])
+    return algo.activation(y, f"{name}_act2")
+
+
+def resnet_body(widths: tuple[int, ...], depths: tuple[int, ...], stem: str):
+    def body(x: Any, algo: Algorithm, deploy: bool) -> Any:
+        import tensorflow as tf
+        if stem == "imagenet":
+            x = algo.activation(conv_bn(x, widths[0], 7, 2, "stem"), "stem_act")
+            x = tf.keras.layers.MaxPool2D(3, 2, padding="same", name="stem_pool")(x)
+        else:
+            x = algo.activation(conv_bn(x, widths[0], 3, 1, "stem"), "stem_act")
+        for stage, (width, depth) in enumerate(zip(widths, depths), start=1):
+            for block in range(depth):
+                strides = 2 if block == 0 and stage > 1 else 1
+                x = basic_block(x, algo, width, strides, f"stage{stage}_block{block + 1}", deploy)
+        return tf.keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    return body
+
+
+def _register(name: str, description: str, size: int, widths, depths, stem: str) -> None:
+    ARCHITECTURES.register(name, Architecture(name, description, size,
+                                              resnet_body(tuple(widths), tuple(depths), stem)))
+
+
+_register("resnet18", "ResNet-18, CIFAR stem (3x3 conv 64), 32x32", 32,
+          (64, 128, 256, 512), (2, 2, 2, 2), "cifar")
+_register("resnet34", "ResNet-34, CIFAR stem (3x3 conv 64), 32x32", 32,
+          (64, 128, 256, 512), (3, 4, 6, 3), "cifar")
+_register("resnet20", "ResNet-20 (He et al. CIFAR form: 16-channel stem), 32x32", 32,
+          (16, 32, 64), (3, 3, 3), "cifar")
+_register("resnet18_imagenet", "ResNet-18, ImageNet stem (7x7/2 conv + max pool), 224x224", 224,
+          (64, 128, 256, 512), (2, 2, 2, 2), "imagenet")

@@ -1,0 +1,70 @@
+"""What really became a binary kernel, and whether the flatbuffer computes what Keras computes.
+
+Every number is read from the flatbuffer itself or from running it:
+- `op_histogram`: operator types and counts.
+- `binary_macs_in_bconv` / `binary_macs_expected`: MACs executed by `LceBconv2d` against the
+  binarized MACs (BOPs) of the Keras model; `binary_mac_share` is their ratio (1.0 = every
+  binarized conv runs as a binary kernel).
+- `float_fallback_macs`: MACs in float CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED beyond
+  the model's full-precision layers; non-zero means binarized convs run as float convs.
+- `extra_float_ops`: float operators whose type the FP32 baseline of the same architecture does
+  not run (e.g. ABS, MEAN, MUL of a runtime scale), with their element counts;
+  `extra_float_flops` counts one FLOP per output element (per input element for reductions).
+- `max_abs_diff`, `top1_agreement`: LCE interpreter vs the Keras model on the audit batch.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any, Optional
+
+import numpy as np
+
+from bibench_deploy.build.flatbuffer import BCONV, FLOAT_MAC_OPS, LCE_OPS, Graph
+
+TOP1_AGREEMENT_MIN = 0.99
+REDUCTIONS = frozenset({"MEAN", "SUM", "REDUCE_MAX"})
+
+
+def compare_outputs(reference: np.ndarray, candidate: np.ndarray) -> dict[str, Any]:
+    diff = np.abs(reference - candidate)
+    agree = float(np.mean(reference.argmax(-1) == candidate.argmax(-1)))
+    return {"samples": int(len(reference)), "max_abs_diff": float(diff.max()),
+            "mean_abs_diff": float(diff.mean()), "top1_agreement": agree,
+            "reference_max_abs": float(np.abs(reference).max())}
+
+
+def _extra_float_ops(graph: Graph, baseline_types: set[str]) -> dict[str, dict[str, int]]:
+    extra: dict[str, dict[str, int]] = {}
+    for op in graph.ops:
+        if op.type in LCE_OPS or op.type in FLOAT_MAC_OPS or op.type in baseline_types:
+            continue
+        elements = (prod(graph.shapes.get(op.inputs[0], ())) if op.type in REDUCTIONS
+                    else op.output_elements)
+        entry = extra.setdefault(op.type, {"count": 0, "flops": 0})
+        entry["count"] += 1
+        entry["flops"] += elements
+    return extra
+
+
+def audit_graph(graph: Graph, keras_totals: dict[str, Any],
+                baseline_types: Optional[set[str]]) -> dict[str, Any]:
+    bconv_macs = sum(op.macs for op in graph.ops if op.type == BCONV)
+    float_macs = sum(op.macs for op in graph.ops if op.type in FLOAT_MAC_OPS)
+    expected_binary = int(keras_totals.get("bops", 0))
+    expected_float = int(keras_totals.get("mac_flops", keras_totals.get("flops", 0)))
+    extra = _extra_float_ops(graph, baseline_types) if baseline_types is not None else {}
+    return {
+        "op_histogram": graph.histogram(),
+        "binary_macs_expected": expected_binary,
+        "binary_macs_in_bconv": bconv_macs,
+        "binary_mac_share": bconv_macs / expected_binary if expected_binary else None,
+        "float_macs": float_macs,
+        "float_fallback_macs": max(0, float_macs - expected_float),
+        "extra_float_ops": extra,
+        "extra_float_flops": sum(e["flops"] for e in extra.values()),
+    }
+
+
+def numerics_pass(numerics: dict[str, Any]) -> bool:
+    return numerics["top1_agreement"] >= TOP1_AGREEMENT_MIN

@@ -1,0 +1,113 @@
+"""`build`: train -> deploy graph -> LCE + FP32 flatbuffers -> audit -> complexity -> manifest.
+
+Everything is written into a temporary directory beside the output and moved into place only
+when the whole build succeeded, so a failed or interrupted build leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from bibench_deploy import __version__
+from bibench_deploy.algorithms import get_algorithm
+from bibench_deploy.architectures import get_architecture
+from bibench_deploy.build.train import TrainConfig
+from bibench_deploy.data import DATASETS, load_dataset
+from bibench_deploy.errors import BibenchError, ConversionError, OutputExistsError
+from bibench_deploy.manifest import SCHEMA_VERSION, artefact_entry, write_manifest
+
+DEFAULT_DATASET = "sklearn-digits-32"
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    algo: str
+    arch: str
+    dataset: str = DEFAULT_DATASET
+    data_dir: Optional[Path] = None
+    train: TrainConfig = field(default_factory=TrainConfig)
+    out: Path = Path("models")
+    force: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.arch}-{self.algo}"
+
+
+class Reporter:
+    """Receives progress; the CLI renders it, tests ignore it."""
+
+    def stage(self, text: str) -> None: ...
+
+    def progress(self, done: int, total: int, text: str) -> None: ...
+
+
+def check_request(request: BuildRequest) -> Path:
+    """Validate names and the output location before any heavy work; return the target dir."""
+    get_algorithm(request.algo)
+    get_architecture(request.arch)
+    DATASETS.get(request.dataset)
+    target = request.out / request.name
+    if target.exists() and not request.force:
+        raise OutputExistsError(f"{target} already exists; pass --force to replace it")
+    try:
+        request.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BibenchError(f"cannot create output directory {request.out}: {exc.strerror}; "
+                           "choose a writable --out") from None
+    if not os.access(request.out, os.W_OK):
+        raise BibenchError(f"output directory {request.out} is not writable; "
+                           "choose a writable --out")
+    return target
+
+
+def build(request: BuildRequest, reporter: Reporter = Reporter()) -> dict[str, Any]:
+    target = check_request(request)
+    reporter.stage(f"loading dataset {request.dataset}")
+    dataset = load_dataset(request.dataset, request.data_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".{request.name}.", dir=request.out))
+    try:
+        from bibench_deploy.build.steps import run_steps
+        manifest = run_steps(request, dataset, staging, reporter)
+        manifest["created_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        write_manifest(staging, manifest)
+        _move_into_place(staging, target)
+        return manifest
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    staging.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def base_manifest(request: BuildRequest) -> dict[str, Any]:
+    import larq
+    import larq_compute_engine
+    import tensorflow as tf
+    return {"schema_version": SCHEMA_VERSION, "name": request.name, "arch": request.arch,
+            "algo": request.algo, "tool_version": __version__,
+            "versions": {"tensorflow": tf.__version__, "larq": larq.__version__,
+                         "larq_compute_engine": larq_compute_engine.__version__}}
+
+
+def artefacts(staging: Path, files: dict[str, Path]) -> dict[str, Any]:
+    return {kind: artefact_entry(staging, path) for kind, path in files.items()}
+
+
+def require(condition: bool, message: Callable[[], str]) -> None:
+    if not condition:
+        raise ConversionError(message())

@@ -1,0 +1,101 @@
+"""The heavy half of `build` (imports TensorFlow); see pipeline.py for the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+from bibench_deploy.algorithms import FP32, get_algorithm
+from bibench_deploy.architectures import get_architecture
+from bibench_deploy.build import audit as audit_mod
+from bibench_deploy.build.convert import convert, interpret
+from bibench_deploy.build.deploy import build_deploy_model, predict
+from bibench_deploy.build.flatbuffer import read_graph
+from bibench_deploy.build.inputs import Preprocessing, audit_batch, test_dataset
+from bibench_deploy.build.pipeline import BuildRequest, Reporter, artefacts, base_manifest, require
+from bibench_deploy.build.train import compile_model, train
+from bibench_deploy.complexity import compare_to_fp32, count_model
+from bibench_deploy.data.base import Dataset
+
+
+def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
+              reporter: Reporter) -> dict[str, Any]:
+    import tensorflow as tf
+    tf.get_logger().setLevel("ERROR")  # AutoGraph notes about larq internals are not for users
+    algo, arch = get_algorithm(request.algo), get_architecture(request.arch)
+    prep = Preprocessing(dataset, arch.input_size)
+    manifest = base_manifest(request)
+
+    tf.keras.utils.set_random_seed(request.train.seed)
+    model = arch.build(algo, dataset.num_classes)
+    history = []
+    if request.train.epochs > 0:
+        reporter.stage(f"training {request.name} for {request.train.epochs} epoch(s)")
+        history = train(model, algo, dataset, prep, request.train, reporter.progress)
+    else:
+        compile_model(model)
+    reporter.stage("evaluating")
+    test_accuracy = float(model.evaluate(test_dataset(dataset, prep, 256), verbose=0)[1])
+
+    reporter.stage("building the deploy graph")
+    x = audit_batch(dataset, prep)
+    reference = predict(model, x)
+    deploy, dropped = build_deploy_model(arch, algo, model, dataset.num_classes)
+    deploy_numerics = audit_mod.compare_outputs(reference, predict(deploy, x))
+    require(audit_mod.numerics_pass(deploy_numerics), lambda: (
+        f"{request.name}: the deploy graph does not match the trained model "
+        f"(top-1 agreement {deploy_numerics['top1_agreement']:.1%}); this is a bug in the "
+        f"algorithm's deploy form"))
+
+    reporter.stage("converting with the LCE converter")
+    binary_fb = convert(deploy)
+    fp32_model = arch.build(FP32, dataset.num_classes)
+    fp32_fb = convert(fp32_model)
+
+    reporter.stage("auditing the flatbuffers")
+    binary_counts, fp32_counts = count_model(deploy), count_model(fp32_model)
+    complexity = compare_to_fp32(binary_counts, fp32_counts)
+    fp32_graph = read_graph(fp32_fb)
+    binary_audit = audit_mod.audit_graph(read_graph(binary_fb), binary_counts["totals"],
+                                         set(fp32_graph.histogram()))
+    binary_audit.update(audit_mod.compare_outputs(reference, interpret(binary_fb, x)))
+    binary_audit["deploy_graph_vs_keras"] = deploy_numerics
+    binary_audit["dropped_training_layers"] = dropped
+    fp32_audit = audit_mod.audit_graph(fp32_graph, fp32_counts["totals"], None)
+    fp32_audit.update(audit_mod.compare_outputs(predict(fp32_model, x), interpret(fp32_fb, x)))
+    require(audit_mod.numerics_pass(binary_audit), lambda: (
+        f"{request.name}: the LCE flatbuffer does not match Keras on the audit batch (top-1 "
+        f"agreement {binary_audit['top1_agreement']:.1%}, max |diff| "
+        f"{binary_audit['max_abs_diff']:.3g}); the converter changed the model's meaning"))
+    require(audit_mod.numerics_pass(fp32_audit), lambda: (
+        f"{request.name}: the FP32 flatbuffer does not match Keras "
+        f"(top-1 agreement {fp32_audit['top1_agreement']:.1%})"))
+
+    reporter.stage("writing artefacts")
+    files = {"lce": staging / f"{request.name}.tflite",
+             "fp32": staging / f"{request.name}-fp32.tflite",
+             "keras": staging / f"{request.name}.keras"}
+    files["lce"].write_bytes(binary_fb)
+    files["fp32"].write_bytes(fp32_fb)
+    model.save(files["keras"])
+    complexity["file_bytes"] = {"lce": len(binary_fb), "fp32": len(fp32_fb)}
+    complexity["file_size_ratio"] = len(fp32_fb) / len(binary_fb)
+
+    manifest.update({
+        "dataset": dataset.summary(),
+        "input_shape": [1, arch.input_size, arch.input_size, 3],
+        "num_classes": dataset.num_classes,
+        "preprocessing": prep.describe(),
+        "training": {**request.train.describe(), "trained": request.train.epochs > 0,
+                     "history": history, "test_accuracy": test_accuracy,
+                     "fp32_baseline": "untrained (same architecture, random init): latency only"},
+        "algorithm": {"name": algo.name, "title": algo.title, "paper": algo.paper,
+                      "inference_operator": algo.inference_operator},
+        "artefacts": artefacts(staging, files),
+        "audit": {"lce": binary_audit, "fp32": fp32_audit,
+                  "audit_batch": f"first {len(x)} test images of {dataset.name}"},
+        "complexity": complexity,
+        "deploy": {"dabnn": {"supported": algo.dabnn.supported, "reason": algo.dabnn.reason}},
+    })
+    return manifest

@@ -1,0 +1,76 @@
+"""Training with Keras: optimiser, cosine learning-rate schedule, per-epoch history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from bibench_deploy.algorithms.base import Algorithm
+from bibench_deploy.build.inputs import Preprocessing, test_dataset, train_dataset
+from bibench_deploy.data.base import Dataset
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 1
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"  # adam | sgd (momentum 0.9)
+    seed: int = 0
+
+    def describe(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
+                "optimizer": self.optimizer, "lr_schedule": "cosine decay to 0 over all steps",
+                "seed": self.seed}
+
+
+def make_optimizer(config: TrainConfig, steps: int) -> Any:
+    import tensorflow as tf
+    schedule = tf.keras.optimizers.schedules.CosineDecay(config.lr, max(steps, 1))
+    if config.optimizer == "sgd":
+        return tf.keras.optimizers.SGD(schedule, momentum=0.9)
+    return tf.keras.optimizers.Adam(schedule)
+
+
+def compile_model(model: Any, optimizer: Any = "adam") -> None:
+    import tensorflow as tf
+    model.compile(optimizer=optimizer,
+                  loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+
+
+class _EpochProgress:
+    """Adapts a `progress(done, total, text)` function to a Keras callback."""
+
+    def __new__(cls, report: Callable[[int, int, str], None], epochs: int, steps: int):
+        import tensorflow as tf
+
+        class Callback(tf.keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                report(self.epoch * steps + batch + 1, epochs * steps,
+                       f"epoch {self.epoch + 1}/{epochs} loss {logs.get('loss', 0):.3f}")
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch = epoch
+
+        return Callback()
+
+
+def train(model: Any, algo: Algorithm, dataset: Dataset, prep: Preprocessing,
+          config: TrainConfig, progress: Optional[Callable[[int, int, str], None]] = None,
+          ) -> list[dict[str, float]]:
+    """Train in place; return one {epoch, loss, train_accuracy, test_accuracy} per epoch."""
+    import tensorflow as tf
+    tf.keras.utils.set_random_seed(config.seed)
+    train_ds = train_dataset(dataset, prep, config.batch_size, config.seed)
+    steps = int(train_ds.cardinality())
+    compile_model(model, make_optimizer(config, steps * config.epochs))
+    callbacks = list(algo.callbacks(config.epochs))
+    if progress is not None:
+        callbacks.append(_EpochProgress(progress, config.epochs, steps))
+    history = model.fit(train_ds, epochs=config.epochs, verbose=0, callbacks=callbacks,
+                        validation_data=test_dataset(dataset, prep, 256))
+    h = history.history
+    return [{"epoch": i + 1, "loss": float(h["loss"][i]),
+             "train_accuracy": float(h["accuracy"][i]),
+             "test_accuracy": float(h["val_accuracy"][i])} for i in range(config.epochs)]

@@ -1,0 +1,62 @@
+"""Complexity against the worked numbers of the reference sheet (BiBench convention)."""
+
+import pytest
+
+from bibench_deploy.algorithms import ALGORITHMS, FP32
+from bibench_deploy.architectures import ARCHITECTURES
+from bibench_deploy.complexity import compare_to_fp32, count_model
+
+
+def totals(arch: str, algo: str = "bnn") -> dict:
+    architecture = ARCHITECTURES.get(arch)
+    binary = count_model(architecture.build(ALGORITHMS.get(algo), 10))
+    return compare_to_fp32(binary, count_model(architecture.build(FP32, 10)))
+
+
+def test_resnet18_cifar_matches_the_worked_example():
+    result = totals("resnet18")
+    t = result["totals"]
+    assert t["bops"] == 547_356_672           # 547.36 M BOPs
+    assert t["flops"] == 8_066_048            # 8.066 M FLOPs: stem, 3 shortcuts, classifier
+    assert t["ops"] == pytest.approx(16.618e6, rel=1e-4)
+    assert t["fp32_flops"] == 555_422_720     # 555.42 MFLOPs
+    assert t["fp32_params"] == 11_164_362     # 11.164 M params
+    assert t["r_s"] == pytest.approx(33.4, abs=0.05)
+    assert t["r_c"] == pytest.approx(21.4, abs=0.05)
+    assert result["uncounted"] == []
+
+
+def test_resnet34_cifar_matches_the_reference():
+    t = totals("resnet34")["totals"]
+    assert t["r_s"] == pytest.approx(44.5, abs=0.05)
+    assert t["r_c"] == pytest.approx(25.4, abs=0.05)
+
+
+def test_textbook_resnet20_matches_the_reference():
+    assert totals("resnet20")["totals"]["r_s"] == pytest.approx(30.6, abs=0.05)
+
+
+def test_binary_layers_are_the_3x3_block_convs():
+    layers = totals("resnet20")["layers"]
+    binary = [e["name"] for e in layers if e["kind"] == "binary"]
+    assert len(binary) == 18 and all("_conv" in n for n in binary)
+    floats = {e["name"] for e in layers if e["kind"] == "float"}
+    assert floats == {"stem", "stage2_block1_downsample", "stage3_block1_downsample",
+                      "classifier"}
+
+
+def test_a_layer_it_cannot_count_is_reported_not_guessed():
+    import tensorflow as tf
+    inputs = tf.keras.Input((8, 8, 3))
+    x = tf.keras.layers.Conv2D(4, 3)(inputs)
+    x = tf.keras.layers.LSTM(2)(tf.keras.layers.Reshape((36, 4))(x))
+    result = count_model(tf.keras.Model(inputs, x))
+    assert any("LSTM" in name for name in result["uncounted"])
+    assert result["totals"]["flops"] == 6 * 6 * 4 * 27  # only the conv
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES.names())
+def test_every_architecture_counts_everything(arch):
+    result = totals(arch)
+    assert result["uncounted"] == []
+    assert result["totals"]["r_s"] > 1 and result["totals"]["r_c"] > 1

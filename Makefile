@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   build a model, measure it on the local fleet, write a report
+#   make test   run the test suite (installs OpenSSH server for the fleet tests if missing)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_MODEL ?= resnet20-bnn
+
+.PHONY: demo test test-all system-deps clean
+
+$(BIN)/bibench-deploy: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(BIN)/bibench-deploy
+	$(BIN)/bibench-deploy build --algo bnn --arch resnet20 --epochs 3 --force
+	$(BIN)/bibench-deploy run --fleet devices/local.yaml --models '$(DEMO_MODEL)' --out reports/demo
+	$(BIN)/bibench-deploy report --latest reports/demo
+
+system-deps:
+	@test -x /usr/sbin/sshd && command -v ssh-keygen >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openssh-server openssh-client; }
+
+test: $(BIN)/bibench-deploy system-deps
+	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
+
+test-all: $(BIN)/bibench-deploy system-deps
+	$(BIN)/python -m pytest -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) *.egg-info

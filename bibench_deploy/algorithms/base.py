@@ -47,9 +47,11 @@ class Algorithm:
                     deploy: bool = False) -> Any:
         """One binarized conv; the architecture adds BatchNorm after it."""
         import larq as lq
+        from bibench_deploy.algorithms.layers import symmetric_padding
         _quiet_starved_weights_warning()
+        x, padding = symmetric_padding(x, kernel_size, strides, name)
         conv = lq.layers.QuantConv2D(
-            filters, kernel_size, strides=strides, padding="same", pad_values=1.0,
+            filters, kernel_size, strides=strides, padding=padding, pad_values=1.0,
             use_bias=False, input_quantizer=self.input_quantizer(deploy),
             kernel_quantizer=self.kernel_quantizer(deploy), kernel_initializer="glorot_normal",
             name=name)
@@ -75,6 +77,8 @@ class FullPrecision(Algorithm):
     def binary_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
                     deploy: bool = False) -> Any:
         import tensorflow as tf
+        # TF "same" padding: LCE 0.16's converter fuses an explicit ZeroPadding2D into a float
+        # CONV_2D as SAME padding, which is wrong for stride 2 (the audit catches it).
         return tf.keras.layers.Conv2D(filters, kernel_size, strides=strides, padding="same",
                                       use_bias=False, kernel_initializer="he_normal", name=name)(x)
 

@@ -8,7 +8,7 @@ from typing import Any
 # Layer classes that cost nothing by the convention.
 FREE_LAYERS = frozenset({
     "InputLayer", "BatchNormalization", "Activation", "ReLU", "Add", "GlobalAveragePooling2D",
-    "MaxPooling2D", "AveragePooling2D", "Flatten", "Reshape", "Dropout", "QuantizerLayer",
+    "MaxPooling2D", "AveragePooling2D", "ZeroPadding2D", "Flatten", "Reshape", "Dropout", "QuantizerLayer",
     "Hardtanh",
 })
 CONV_LAYERS = frozenset({"Conv2D", "QuantConv2D"})

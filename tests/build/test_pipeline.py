@@ -35,9 +35,11 @@ def test_every_binarized_conv_runs_in_lce_bconv(resnet20_bnn):
     assert audit["binary_macs_in_bconv"] == audit["binary_macs_expected"] == 40_108_032
     assert audit["binary_mac_share"] == 1.0
     assert audit["float_fallback_macs"] == 0
-    # the residual Hardtanh runs as its own op; the FP32 twin fuses it into ADD
-    assert list(audit["extra_float_ops"]) == ["RELU_N1_TO_1"]
-    assert audit["extra_float_ops"]["RELU_N1_TO_1"]["count"] == 9
+    # the residual Hardtanh runs as its own op (the FP32 twin fuses it into ADD), and the two
+    # stride-2 binary convs pad symmetrically with an explicit PAD
+    extra = audit["extra_float_ops"]
+    assert sorted(extra) == ["PAD", "RELU_N1_TO_1"]
+    assert extra["RELU_N1_TO_1"]["count"] == 9 and extra["PAD"]["count"] == 2
     assert audit["top1_agreement"] >= 0.99 and audit["samples"] == 100
 
 
@@ -141,3 +143,30 @@ def test_a_conversion_that_changes_the_model_fails_the_build(temporary_algorithm
     with pytest.raises(ConversionError, match="does not match Keras"):
         build(BuildRequest("ternary_trap", "resnet20", train=TrainConfig(epochs=0), out=tmp_path))
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+@pytest.mark.slow
+def test_a_few_epochs_on_the_default_dataset_land_clearly_above_chance(tmp_path):
+    manifest = build(BuildRequest("bnn", "resnet20", train=TrainConfig(epochs=5), out=tmp_path))
+    history = manifest["training"]["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4, 5]
+    assert manifest["training"]["test_accuracy"] > 0.5  # chance is 0.1 on ten digits
+
+
+def test_numerical_check_catches_lce_fusing_explicit_padding_into_a_float_conv():
+    """LCE 0.16 turns ZeroPadding2D(1) -> Conv2D(3, stride 2, valid) into one SAME CONV_2D."""
+    import numpy as np
+    import tensorflow as tf
+    from bibench_deploy.build.audit import compare_outputs, numerics_pass
+    from bibench_deploy.build.convert import convert, interpret
+    from bibench_deploy.build.flatbuffer import read_graph
+
+    inputs = tf.keras.Input((16, 16, 8))
+    x = tf.keras.layers.ZeroPadding2D(1)(inputs)
+    x = tf.keras.layers.Conv2D(8, 3, strides=2, padding="valid", use_bias=False)(x)
+    model = tf.keras.Model(inputs, tf.keras.layers.GlobalAveragePooling2D()(x))
+    flatbuffer = convert(model)
+    assert read_graph(flatbuffer).histogram() == {"CONV_2D": 1, "MEAN": 1}  # the PAD is gone
+    x = np.random.default_rng(0).normal(size=(50, 16, 16, 8)).astype("float32")
+    numerics = compare_outputs(model(x).numpy(), interpret(flatbuffer, x))
+    assert numerics["max_abs_diff"] > 0.01 and not numerics_pass(numerics)

@@ -29,6 +29,8 @@ def run(model: DabModel, image_hwc: np.ndarray) -> dict[str, np.ndarray]:
         runner = _RUNNERS.get(layer.type)
         if runner is None:
             raise UnsupportedLayer(f"the daBNN runtime cannot execute {layer.type} layers")
+        if layer.params["output"] in blobs:  # the runtime would write into the existing buffer
+            raise ValueError(f"layer output {layer.params['output']!r} is not a new name")
         runner(model, layer.params, blobs)
     return blobs
 

@@ -60,7 +60,43 @@ def build(kind: str, in_channels: int = 64, seed: int = 0):
             x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
             return self.fc(x)
 
-    nets = {"resnet": lambda: Net(), "scaled": lambda: Net(ScaledBinaryConv)}
+    class ThresholdBinaryConv(BinaryConv):
+        """ReActNet's RSign: a learnable per-channel threshold added before sign."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.threshold = nn.Parameter(torch.full((1, self.in_channels, 1, 1), 0.1))
+
+        def forward(self, x):
+            return super().forward(x + self.threshold)
+
+    class RuntimeScaledBinaryConv(BinaryConv):
+        """XNOR-Net: the output scaled by the mean |x| of the input, computed at run time."""
+
+        def forward(self, x):
+            return super().forward(x) * x.abs().mean(dim=1, keepdim=True)
+
+    class SpatialScaledBinaryConv(BinaryConv):
+        """XNOR-Net++: a learned scale over channels, height and width."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.scale = nn.Parameter(torch.rand(self.out_channels, 8, 8) + 0.5)
+
+        def forward(self, x):
+            return super().forward(x) * self.scale
+
+    class GroupedBinaryConv(BinaryConv):
+        def __init__(self, channels, out_channels, kernel, **kwargs):
+            super().__init__(channels, out_channels, kernel, groups=2, **kwargs)
+
+        def forward(self, x):
+            x = nn.functional.pad(torch.sign(x), [1] * 4, value=-1.0)
+            return nn.functional.conv2d(x, torch.sign(self.weight), None, 1, 0, 1, 2)
+
+    nets = {"resnet": lambda: Net(), "scaled": lambda: Net(ScaledBinaryConv),
+            "reactnet": lambda: Net(ThresholdBinaryConv), "xnor": lambda: Net(RuntimeScaledBinaryConv),
+            "xnorpp": lambda: Net(SpatialScaledBinaryConv), "groups": lambda: Net(GroupedBinaryConv)}
     return nets[kind]().eval()
 
 

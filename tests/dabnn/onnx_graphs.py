@@ -66,4 +66,5 @@ def run_onnxruntime(model, images: np.ndarray) -> np.ndarray:
 
     session = onnxruntime.InferenceSession(model.SerializeToString(),
                                            providers=["CPUExecutionProvider"])
-    return np.concatenate([session.run(None, {"input": image[None]})[0] for image in images])
+    name = session.get_inputs()[0].name
+    return np.concatenate([session.run(None, {name: image[None]})[0] for image in images])

@@ -6,7 +6,9 @@ Larq pads binary convs with +1 (pad_values=1.0) where daBNN pads with -1: such c
 negated tensor with negated weights, which is exact (see `polarity`); the negation is folded into
 the layers that produce the tensors, so the graph has no extra nodes. The layers are walked in
 the model's order and dispatched by class: InputLayer, Conv2D, QuantConv2D, BatchNormalization,
-Activation / ReLU / Hardtanh, Add, GlobalAveragePooling2D, MaxPooling2D, Dense, Dropout.
+Activation / ReLU / Hardtanh, Add, GlobalAveragePooling2D, MaxPooling2D, Dense, Dropout, and
+ZeroPadding2D before 'valid' convs (symmetric padding; Larq binarizes its zeros to +1, so before
+a binary conv it is +1 padding).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bibench_deploy.dabnn.polarity import NEGATED, POSITIVE, Polarity
 from bibench_deploy.errors import ConversionError
 
 OPSET = 10
-_COMMUTING = ("Add", "GlobalAveragePooling2D", "Dropout", "Flatten")
+_COMMUTING = ("Add", "GlobalAveragePooling2D", "Dropout", "Flatten", "ZeroPadding2D")
 _POSITIVE_ONLY = ("MaxPooling2D",)
 
 
@@ -105,12 +107,16 @@ class _KerasExporter:
     def _binary_pad_value(self, name: str) -> float | None:
         """The value binary conv `name` pads its binarized input with; None without padding."""
         layer = self.layer(name)
-        if layer.padding == "valid":
+        if layer.padding == "valid" and self._explicit_pads(name) == [0, 0]:
             return None
-        if layer.pad_values not in (1.0, -1.0):
-            raise ConversionError(f"{name!r} pads its binarized input with {layer.pad_values:g}; "
+        if layer.padding == "valid":  # explicit zeros, binarized by the input quantizer
+            value = float(np.asarray(layer.input_quantizer(np.zeros(1, np.float32)))[0])
+        else:
+            value = float(layer.pad_values)
+        if value not in (1.0, -1.0):
+            raise ConversionError(f"{name!r} pads its binarized input with {value:g}; "
                                   "daBNN can express padding with +1 or -1 only")
-        return float(layer.pad_values)
+        return value
 
     # ---- layers
 
@@ -121,12 +127,30 @@ class _KerasExporter:
         height, width, channels = self.layer(name).output_shape[0][1:]
         self.onnx.add_input(name, [channels, height, width])
 
+    def _explicit_pads(self, name: str) -> list[int]:
+        """Symmetric pads of a ZeroPadding2D that `name` reads, else [0, 0]."""
+        source = self.layer(self.inbound[name][0])
+        if type(source).__name__ != "ZeroPadding2D":
+            return [0, 0]
+        (top, bottom), (left, right) = source.padding
+        if top != bottom or left != right:
+            raise ConversionError(f"{source.name!r}: daBNN pads symmetrically only")
+        return [top, left]
+
+    def _emit_ZeroPadding2D(self, name: str) -> None:
+        consumers = [type(self.layer(c)).__name__ for c in self.consumers[name]]
+        if any(c not in ("Conv2D", "QuantConv2D") or self.layer(n).padding != "valid"
+               for c, n in zip(consumers, self.consumers[name])):
+            raise ConversionError(f"{name!r}: explicit padding is exported only before 'valid' "
+                                  "convs")
+        self.onnx.rename(self.inbound[name][0], name)
+
     def _conv_pads(self, name: str) -> list[int]:
         layer = self.layer(name)
         if tuple(layer.dilation_rate) != (1, 1) or getattr(layer, "groups", 1) != 1:
             raise ConversionError(f"{name!r}: dilated or grouped convolution")
         if layer.padding == "valid":
-            return [0, 0]
+            return self._explicit_pads(name)
         height, width = self._input_shape(name)[:2]
         return [keras_layers.same_pads(size, k, s, name) for size, k, s in
                 zip((height, width), layer.kernel_size, layer.strides)]

@@ -24,7 +24,10 @@ def scaled_sign(kernel):
 
 
 def resnet_like(size: int = 8, seed: int = 0, binary_stride: int = 1, pad_values: float = 1.0,
-                relu_on_block_input: bool = False):
+                relu_on_block_input: bool = False, explicit_padding: bool = False):
+    """Stem conv + BN + Hardtanh, two residual blocks (binary 3x3 conv + BN, the second with a
+    1x1 conv + BN shortcut and alpha * sign weights), global pooling, Dense. With
+    `explicit_padding` the binary convs read a symmetric ZeroPadding2D and are 'valid'."""
     import larq as lq
     import tensorflow as tf
 
@@ -32,7 +35,10 @@ def resnet_like(size: int = 8, seed: int = 0, binary_stride: int = 1, pad_values
     layers, hardtanh = tf.keras.layers, hardtanh_class()
 
     def binary_conv(x, filters, kernel_quantizer="ste_sign", strides=1):
-        return lq.layers.QuantConv2D(filters, 3, strides=strides, padding="same",
+        if explicit_padding:
+            x = layers.ZeroPadding2D(1)(x)
+        return lq.layers.QuantConv2D(filters, 3, strides=strides,
+                                     padding="valid" if explicit_padding else "same",
                                      pad_values=pad_values, use_bias=False,
                                      input_quantizer="ste_sign",
                                      kernel_quantizer=kernel_quantizer)(x)

@@ -24,6 +24,16 @@ def images():
 
 
 def test_onnx_and_dab_agree_with_keras(keras_model, images):
+    assert_agree_with_keras(keras_model, images)
+
+
+def test_explicit_symmetric_padding_with_stride_2(images):
+    """ZeroPadding2D(1) + 'valid' stride-2 binary conv: Larq binarizes the zeros to +1."""
+    assert_agree_with_keras(keras_models.resnet_like(binary_stride=2, explicit_padding=True),
+                            images)
+
+
+def assert_agree_with_keras(keras_model, images):
     expected = keras_model.predict(images, verbose=0)
     onnx_model = export_onnx(keras_model)
     onnx_logits = run_onnxruntime(onnx_model, images.transpose(0, 3, 1, 2))

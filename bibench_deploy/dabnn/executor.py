@@ -1,0 +1,136 @@
+"""Reference executor of `.dab` models in numpy: the format's semantics, batch 1, NHWC.
+
+It follows the runtime where a writer could go wrong: BinConv2D binarizes its input at 0
+(x > 0 -> +1, else -1), pads with -1 and outputs the mismatch count popcount(x XOR w) over
+K = kh*kw*in bits; Relu, Affine, Add and PRelu overwrite their (first) input, so a tensor read
+after an in-place layer has changed, exactly as on the device; dilations are ignored; layers
+the runtime cannot execute (FC, Softmax, Binarize, global pooling) raise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bibench_deploy.dabnn.bitpack import unpack_weights
+from bibench_deploy.dabnn.model import DabModel
+
+
+class UnsupportedLayer(ValueError):
+    """The model holds a layer that the daBNN runtime cannot execute."""
+
+
+def run(model: DabModel, image_hwc: np.ndarray) -> dict[str, np.ndarray]:
+    """Every named activation after running `model` on one (H, W, C) float image."""
+    expected = tuple(model.input_shape[1:])
+    if image_hwc.shape != expected:
+        raise ValueError(f"input shape {image_hwc.shape}, model expects {expected}")
+    blobs = {model.input_name: np.array(image_hwc, dtype=np.float32)}
+    for layer in model.layers:
+        runner = _RUNNERS.get(layer.type)
+        if runner is None:
+            raise UnsupportedLayer(f"the daBNN runtime cannot execute {layer.type} layers")
+        if layer.params["output"] in blobs:  # the runtime would write into the existing buffer
+            raise ValueError(f"layer output {layer.params['output']!r} is not a new name")
+        runner(model, layer.params, blobs)
+    return blobs
+
+
+def run_batch(model: DabModel, images_nhwc: np.ndarray, output: str) -> np.ndarray:
+    """`output` for each image of a batch, stacked."""
+    return np.stack([run(model, image)[output].copy() for image in images_nhwc])
+
+
+def _symmetric(pads) -> tuple[int, int]:
+    pads = list(pads or [0, 0])
+    if len(pads) == 4 and (pads[0] != pads[2] or pads[1] != pads[3]):
+        raise UnsupportedLayer(f"asymmetric pads {pads}")
+    return int(pads[0]), int(pads[1])
+
+
+def _windows(x: np.ndarray, kernel, pads, strides, pad_value: float) -> np.ndarray:
+    """(out_h, out_w, kh, kw, C) windows of an (H, W, C) tensor."""
+    pad_h, pad_w = _symmetric(pads)
+    stride_h, stride_w = (list(strides) or [1, 1])[:2]
+    padded = np.pad(x, ((pad_h, pad_h), (pad_w, pad_w), (0, 0)), constant_values=pad_value)
+    views = np.lib.stride_tricks.sliding_window_view(padded, tuple(kernel), axis=(0, 1))
+    return views[::stride_h, ::stride_w].transpose(0, 1, 3, 4, 2)
+
+
+def _conv(windows: np.ndarray, weights_ohwi: np.ndarray) -> np.ndarray:
+    out_h, out_w = windows.shape[:2]
+    columns = windows.reshape(out_h * out_w, -1).astype(np.float64)
+    filters = weights_ohwi.reshape(weights_ohwi.shape[0], -1).astype(np.float64)
+    return (columns @ filters.T).reshape(out_h, out_w, -1)
+
+
+def _bin_conv(model: DabModel, p: dict, blobs: dict) -> None:
+    tensor = model.tensors[p["weight"]]
+    weights = unpack_weights(tensor.bits, tensor.shape)
+    signs = np.where(blobs[p["input"]] > 0, 1.0, -1.0)
+    dot = _conv(_windows(signs, weights.shape[1:3], p.get("pads"), p.get("strides"), -1.0),
+                weights)
+    mismatches = (weights[0].size - dot) / 2
+    blobs[p["output"]] = mismatches.astype(np.float32)
+
+
+def _fp_conv(model: DabModel, p: dict, blobs: dict) -> None:
+    weights = model.tensors[p["weight"]].floats
+    result = _conv(_windows(blobs[p["input"]], weights.shape[1:3], p.get("pads"),
+                            p.get("strides"), 0.0), weights)
+    if p.get("bias"):
+        result = result + model.tensors[p["bias"]].floats
+    blobs[p["output"]] = result.astype(np.float32)
+
+
+def _pool(p: dict, blobs: dict, average: bool) -> None:
+    kernel = list(p["kernel_shape"])
+    if min(kernel) < 1:
+        raise UnsupportedLayer("global pooling (kernel -1) is broken in the daBNN runtime")
+    if average and any(p.get("pads") or []):
+        raise UnsupportedLayer("padded average pooling counts padding differently per kernel")
+    x = blobs[p["input"]]
+    windows = _windows(x, kernel, p.get("pads"), p.get("strides"), np.nan)
+    reduce = np.nanmean if average else np.nanmax
+    blobs[p["output"]] = reduce(windows, axis=(2, 3)).astype(np.float32)
+
+
+def _in_place(blobs: dict, p: dict, values: np.ndarray) -> None:
+    target = blobs[p["input"]]
+    target[...] = values
+    blobs[p["output"]] = target
+
+
+def _affine(model: DabModel, p: dict, blobs: dict) -> None:
+    a, b = model.tensors[p["a"]].floats, model.tensors[p["b"]].floats
+    _in_place(blobs, p, a * blobs[p["input"]] + b)
+
+
+def _relu(model: DabModel, p: dict, blobs: dict) -> None:
+    _in_place(blobs, p, np.maximum(blobs[p["input"]], 0))
+
+
+def _prelu(model: DabModel, p: dict, blobs: dict) -> None:
+    x, slope = blobs[p["input"]], model.tensors[p["slope"]].floats
+    _in_place(blobs, p, np.where(x < 0, x * slope, x))
+
+
+def _add(model: DabModel, p: dict, blobs: dict) -> None:
+    first, second = blobs[p["input1"]], blobs[p["input2"]]
+    if first.shape != second.shape:
+        raise UnsupportedLayer(f"Add of shapes {first.shape} and {second.shape}")
+    first += second
+    blobs[p["output"]] = first
+
+
+def _concat(model: DabModel, p: dict, blobs: dict) -> None:
+    if p.get("axis") != 3 or len(p["inputs"]) != 2:
+        raise UnsupportedLayer("Concat needs exactly 2 inputs on axis 3")
+    blobs[p["output"]] = np.concatenate([blobs[name] for name in p["inputs"]], axis=2)
+
+
+_RUNNERS = {
+    "BinConv2D": _bin_conv, "FpConv2D": _fp_conv, "Affine": _affine, "Relu": _relu,
+    "PRelu": _prelu, "Add": _add, "Concat": _concat,
+    "AvePool": lambda model, p, blobs: _pool(p, blobs, average=True),
+    "MaxPool": lambda model, p, blobs: _pool(p, blobs, average=False),
+}

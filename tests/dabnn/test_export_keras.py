@@ -1,0 +1,78 @@
+"""Keras/Larq model -> ONNX (strict daBNN form) -> .dab, checked against Keras."""
+
+import numpy as np
+import pytest
+
+from bibench_deploy.dabnn import executor
+from bibench_deploy.dabnn.convert import convert_onnx
+from bibench_deploy.dabnn.export import export_onnx
+from bibench_deploy.errors import ConversionError
+from tests.dabnn import keras_models
+from tests.dabnn.onnx_graphs import run_onnxruntime
+
+BATCH = 64
+
+
+@pytest.fixture(scope="module")
+def keras_model():
+    return keras_models.resnet_like()
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(5).normal(size=(BATCH, 8, 8, 3)).astype(np.float32)
+
+
+def test_onnx_and_dab_agree_with_keras(keras_model, images):
+    assert_agree_with_keras(keras_model, images)
+
+
+def test_explicit_symmetric_padding_with_stride_2(images):
+    """ZeroPadding2D(1) + 'valid' stride-2 binary conv: Larq binarizes the zeros to +1."""
+    assert_agree_with_keras(keras_models.resnet_like(binary_stride=2, explicit_padding=True),
+                            images)
+
+
+def assert_agree_with_keras(keras_model, images):
+    expected = keras_model.predict(images, verbose=0)
+    onnx_model = export_onnx(keras_model)
+    onnx_logits = run_onnxruntime(onnx_model, images.transpose(0, 3, 1, 2))
+    assert np.abs(onnx_logits - expected).max() < 1e-3
+    assert (onnx_logits.argmax(1) == expected.argmax(1)).mean() >= 0.99
+
+    conversion = convert_onnx(onnx_model)
+    dab_logits = executor.run_batch(conversion.model, images, conversion.output_name)
+    dab_logits = dab_logits.reshape(BATCH, -1)
+    assert np.abs(dab_logits - expected).max() < 1e-3
+    assert (dab_logits.argmax(1) == expected.argmax(1)).mean() >= 0.99
+
+
+def test_binary_convs_are_in_strict_form(keras_model):
+    onnx_model = export_onnx(keras_model)
+    producers = {node.output[0]: node for node in onnx_model.graph.node}
+    convs = [n for n in onnx_model.graph.node if n.op_type == "Conv"
+             and producers.get(n.input[1], n).op_type == "Sign"]
+    assert len(convs) == 2
+    for conv in convs:
+        pad = producers[conv.input[0]]
+        assert pad.op_type == "Pad" and producers[pad.input[0]].op_type == "Sign"
+        assert next(a.f for a in pad.attribute if a.name == "value") == -1.0
+        assert [n.op_type for n in onnx_model.graph.node if conv.output[0] in n.input] == [
+            "BatchNormalization"]
+    assert onnx_model.opset_import[0].version == 10
+
+
+def test_asymmetric_same_padding_is_refused():
+    model = keras_models.resnet_like(binary_stride=2)
+    with pytest.raises(ConversionError, match="pads 0 before and 1 after"):
+        export_onnx(model)
+
+
+def test_zero_padding_of_binary_input_is_refused():
+    with pytest.raises(ConversionError, match="padding with \\+1 or -1 only"):
+        export_onnx(keras_models.resnet_like(pad_values=0.0))
+
+
+def test_relu_on_a_plus_one_padded_input_has_no_sign_convention():
+    with pytest.raises(ConversionError, match="no sign convention"):
+        export_onnx(keras_models.resnet_like(relu_on_block_input=True))

@@ -4,8 +4,11 @@ commands run as argument lists."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Optional
+
+from bibench_deploy.fleet.transports.base import HOST_GRACE_S, SIGKILL_RCS
 
 _INFO_SCRIPT = r"""
 echo "arch=$(uname -m)"
@@ -15,11 +18,26 @@ echo "cpu=$(grep -m1 -E '^(model name|Hardware|Model)' /proc/cpuinfo 2>/dev/null
 echo "disk_free_kb=$(mkdir -p -- "$1" && df -Pk -- "$1" | tail -1 | awk '{print $4}')"
 """
 
-_STATE_SCRIPT = r"""
-cpu=/sys/devices/system/cpu/cpu0/cpufreq
-echo "governor=$(cat $cpu/scaling_governor 2>/dev/null)"
-echo "freq_khz=$(cat $cpu/scaling_cur_freq 2>/dev/null)"
-echo "temp_mc=$(cat /sys/class/thermal/thermal_zone*/temp 2>/dev/null | sort -n | tail -1)"
+_STATE_FUNCTION = r"""
+state() {
+  cpu=/sys/devices/system/cpu/cpu0/cpufreq
+  echo "governor=$(cat $cpu/scaling_governor 2>/dev/null)"
+  echo "freq_khz=$(cat $cpu/scaling_cur_freq 2>/dev/null)"
+  echo "temp_mc=$(cat /sys/class/thermal/thermal_zone*/temp 2>/dev/null | sort -n | tail -1)"
+}
+"""
+_STATE_SCRIPT = _STATE_FUNCTION + "state\n"
+
+# One launch in one remote command: state before, the benchmark under `timeout -s KILL`, state
+# after. $1 is the deadline in seconds, the rest the benchmark's argument list, run as "$@".
+_MARK = "@@bibench"
+_LAUNCH_SCRIPT = _STATE_FUNCTION + f"""
+d=$1; shift
+echo "{_MARK} before"; state; echo "{_MARK} begin"
+timeout -s KILL "$d" "$@"
+rc=$?
+echo; echo "{_MARK} end rc=$rc"; state
+exit $rc
 """
 
 
@@ -63,15 +81,42 @@ def probe_info(transport) -> DeviceInfo:
                       cpu=values.get("cpu", ""), disk_free_kb=int(disk) if disk is not None else None)
 
 
+def _state(text: str) -> DeviceState:
+    values = _key_values(text)
+    return DeviceState(governor=values.get("governor", ""),
+                       freq_mhz=_number(values.get("freq_khz", ""), 1e3),
+                       temp_c=_number(values.get("temp_mc", ""), 1e3))
+
+
 def probe_state(transport, state_commands: dict[str, list[str]]) -> DeviceState:
-    values = _key_values(transport.sh(_STATE_SCRIPT, []).stdout)
-    state = DeviceState(governor=values.get("governor", ""),
-                        freq_mhz=_number(values.get("freq_khz", ""), 1e3),
-                        temp_c=_number(values.get("temp_mc", ""), 1e3))
+    state = _state(transport.sh(_STATE_SCRIPT, []).stdout)
+    state.commands = run_state_commands(transport, state_commands)
+    return state
+
+
+def run_state_commands(transport, state_commands: dict[str, list[str]]) -> dict[str, str]:
+    """The fleet file's state commands (e.g. vcgencmd get_throttled), each an argument list."""
+    outputs = {}
     for name, argv in state_commands.items():
         result = transport.run(list(argv), 15.0)
-        state.commands[name] = result.stdout.strip() if result.rc == 0 else f"error rc={result.rc}"
-    return state
+        outputs[name] = result.stdout.strip() if result.rc == 0 else f"error rc={result.rc}"
+    return outputs
+
+
+def launch_with_state(transport, argv: list[str], deadline_s: float):
+    """Run a benchmark with the device state read just before and just after it, in one remote
+    command. Returns (result with the benchmark's own stdout, state before, state after)."""
+    seconds = max(1, math.ceil(deadline_s))
+    result = transport._exec(["sh", "-c", _LAUNCH_SCRIPT, "sh", str(seconds), *argv],
+                             seconds + HOST_GRACE_S)
+    before, _, rest = result.stdout.partition(f"{_MARK} begin\n")
+    body, marker, after = rest.rpartition(f"\n{_MARK} end rc=")
+    if not marker:  # killed by the host deadline before the script could finish
+        body, after = rest, ""
+    result.stdout = body
+    if result.rc in SIGKILL_RCS and result.elapsed_s >= seconds - 0.5:
+        result.timed_out = True
+    return result, _state(before), _state(after.partition("\n")[2])
 
 
 # Raspberry Pi `vcgencmd get_throttled`: bits 0-3 are "now" (under-voltage, frequency capped,

@@ -3,8 +3,9 @@
 - latency_median_ms: median of the launches' medians (each launch is one independent sample).
 - p90 / mean / std / min / max: over every timed inference of all launches, when the engine gives
   per-inference timings; p90 only from >= 64 inferences.
-- CI95 of the median: percentile bootstrap (1000 resamples, fixed seed) of the median of the
-  pooled inferences, or of the launches' medians when per-inference timings are not available.
+- CI95 of latency_median_ms: two-level percentile bootstrap (1000 resamples, fixed seed): draw
+  launches with replacement, resample each drawn launch's inferences, take the median of the
+  launches' medians. Without per-inference timings only the launches are resampled.
 - spread: (max - min) / min of the launches' medians; above `max_spread_pct` the cell is unstable.
 """
 
@@ -19,11 +20,16 @@ MIN_FOR_P90 = 64
 BOOTSTRAP_RESAMPLES = 1000
 
 
-def bootstrap_median_ci(samples: list[float], seed: int = 0) -> tuple[float, float]:
+def bootstrap_median_ci(launch_samples: list[list[float]], seed: int = 0) -> tuple[float, float]:
+    """CI95 of the median of launch medians; each inner list is one launch's samples (a launch
+    with a single value, e.g. an engine's own median, is not resampled inside)."""
     import numpy as np
-    data = np.asarray(samples, dtype=float)
     rng = np.random.default_rng(seed)
-    medians = np.median(rng.choice(data, size=(BOOTSTRAP_RESAMPLES, data.size)), axis=1)
+    per_launch = np.stack([
+        np.median(rng.choice(np.asarray(s, dtype=float), size=(BOOTSTRAP_RESAMPLES, len(s))), axis=1)
+        for s in launch_samples])                                   # launches x resamples
+    drawn = rng.integers(0, len(launch_samples), size=(BOOTSTRAP_RESAMPLES, len(launch_samples)))
+    medians = np.median(per_launch[drawn, np.arange(BOOTSTRAP_RESAMPLES)[:, None]], axis=1)
     low, high = np.percentile(medians, [2.5, 97.5])
     return float(low), float(high)
 
@@ -45,7 +51,7 @@ def summarize(launches: list[Launch]) -> dict[str, Optional[float]]:
         "first_inference_ms": launches[0].first_ms,
         "peak_memory_mb": max(_present(launch.peak_memory_mb for launch in launches), default=None),
     }
-    summary.update(_pooled(pooled) if pooled else _from_launches(launches))
+    summary.update(_pooled(pooled, launches) if pooled else _from_launches(launches))
     return summary
 
 
@@ -53,11 +59,11 @@ def _present(values) -> list[float]:
     return [v for v in values if v is not None]
 
 
-def _pooled(pooled: list[float]) -> dict[str, Optional[float]]:
+def _pooled(pooled: list[float], launches: list[Launch]) -> dict[str, Optional[float]]:
     import numpy as np
     data = np.asarray(pooled, dtype=float)
     mean, std = float(data.mean()), float(data.std())
-    low, high = bootstrap_median_ci(pooled)
+    low, high = bootstrap_median_ci([launch.timings_ms for launch in launches])
     return {"latency_p90_ms": float(np.percentile(data, 90)) if data.size >= MIN_FOR_P90 else None,
             "latency_mean_ms": mean, "latency_std_ms": std,
             "latency_cv": std / mean if mean else None,
@@ -72,7 +78,7 @@ def _from_launches(launches: list[Launch]) -> dict[str, Optional[float]]:
     mean = sum(c * m for c, m in zip(counts, means)) / sum(counts) if None not in means else None
     stds = _present(launch.std_ms for launch in launches)
     std = statistics.fmean(stds) if len(stds) == len(launches) else None
-    low, high = bootstrap_median_ci([launch.median_ms for launch in launches])
+    low, high = bootstrap_median_ci([[launch.median_ms] for launch in launches])
     return {"latency_p90_ms": None, "latency_mean_ms": mean, "latency_std_ms": std,
             "latency_cv": std / mean if std is not None and mean else None,
             "latency_min_ms": min(_present(launch.min_ms for launch in launches), default=None),

@@ -18,7 +18,8 @@ from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
 from bibench_deploy.fleet.plan import Cell, pairs
-from bibench_deploy.fleet.probe import DeviceInfo, probe_info, probe_state, throttling_began
+from bibench_deploy.fleet.probe import (DeviceInfo, launch_with_state, probe_info, probe_state,
+                                        run_state_commands, throttling_began)
 from bibench_deploy.fleet.stats import summarize
 from bibench_deploy.fleet.transports import open_transport
 from bibench_deploy.fleet.transports.base import (AuthError, Blob, ConnectError, ConnectionLost,
@@ -46,9 +47,9 @@ class RunContext:
 
 
 class CellFailed(Exception):
-    def __init__(self, status: str, error: str):
+    def __init__(self, status: str, error: str, elapsed_s: float = 0.0):
         super().__init__(error)
-        self.status, self.error = status, error
+        self.status, self.error, self.elapsed_s = status, error, elapsed_s
 
 
 @dataclass
@@ -195,6 +196,7 @@ class DeviceWorker:
         states = {c.key: [] for c in pair}
         failures: dict[str, CellFailed] = {}
         engine_s = 0.0
+        commands_before = run_state_commands(self.transport, self.device.state_commands)
         for repeat in range(1, self.ctx.measure.repeats + 1):
             for cell in pair:
                 if cell.key in failures or self.ctx.stop.is_set():
@@ -208,7 +210,13 @@ class DeviceWorker:
                     states[cell.key].append((before, after))
                     self._progress(last_ms=launch.median_ms)
                 except CellFailed as failed:
+                    engine_s += failed.elapsed_s
                     failures[cell.key] = failed
+        commands_after = run_state_commands(self.transport, self.device.state_commands)
+        for cell_states in states.values():
+            if cell_states:
+                cell_states[0][0].commands = commands_before
+                cell_states[-1][1].commands = commands_after
         return launches, states, failures, engine_s
 
     def _launch(self, cell: Cell, ready: EngineReady, models: dict[str, str], repeat: int):
@@ -218,24 +226,23 @@ class DeviceWorker:
         if cell.affinity:
             argv = ["taskset", cell.affinity, *argv]
         self._cool_down(repeat, cell)
-        before = probe_state(self.transport, self.device.state_commands)
         deadline = self.device.timeout_s or self.ctx.measure.deadline_s()
         if self.ctx.measuring is not None:
             with self.ctx.measuring:
-                result = self.transport.run(argv, deadline)
+                result, before, after = launch_with_state(self.transport, argv, deadline)
         else:
-            result = self.transport.run(argv, deadline)
-        after = probe_state(self.transport, self.device.state_commands)
+            result, before, after = launch_with_state(self.transport, argv, deadline)
         self._raw_log(cell, f"launch-{repeat}", argv, result, before, after)
         if result.timed_out:
-            raise CellFailed("timeout", f"killed after the {deadline:g} s deadline")
+            raise CellFailed("timeout", f"killed after the {deadline:g} s deadline", result.elapsed_s)
         if result.rc != 0:
             raise CellFailed("run_failed", f"exit code {result.rc}: "
-                             f"{rowlib.first_line(result.stderr) or 'no error output'}")
+                             f"{rowlib.first_line(result.stderr) or 'no error output'}",
+                             result.elapsed_s)
         try:
             return engine.parse(result.stdout), before, after, result.elapsed_s
         except ParseError as exc:
-            raise CellFailed("run_failed", str(exc)) from None
+            raise CellFailed("run_failed", str(exc), result.elapsed_s) from None
 
     def _op_profile(self, pair, ready, models, failures) -> None:
         """One extra, unmeasured launch with per-op profiling, written to ops/<cell>.csv."""
@@ -284,7 +291,7 @@ class DeviceWorker:
             return rowlib.finish(row, failure.status, failure.error, self._attempt(cell))
         row.update(summarize(launches))
         status, error = "ok", ""
-        if any(throttling_began(before, after) for before, after in states):
+        if throttling_began(states[0][0], states[-1][1]):
             status, error = "throttled", "the device reported throttling during the cell"
         elif len(launches) > 1 and row["repeat_spread_pct"] > self.ctx.max_spread_pct:
             status = "unstable"

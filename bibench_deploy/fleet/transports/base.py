@@ -14,7 +14,9 @@ from pathlib import Path, PurePosixPath
 from bibench_deploy.errors import FleetError
 
 HOST_GRACE_S = 5.0        # the host waits this much longer than the device-side deadline
-SIGKILL_RC = 137          # what `timeout -s KILL` returns when it killed the command
+# How a command killed by `timeout -s KILL` reads: 137 from a shell, -9 from a local
+# subprocess, -1 over SSH (GNU timeout re-raises the signal, so sshd reports a signal, no status).
+SIGKILL_RCS = (137, -9, -1)
 
 
 class TransportError(FleetError):
@@ -103,7 +105,7 @@ class Transport:
         """Run `argv` on the device, killed there by `timeout -s KILL` after `deadline_s`."""
         seconds = max(1, math.ceil(deadline_s))
         result = self._exec(["timeout", "-s", "KILL", str(seconds), *argv], seconds + HOST_GRACE_S)
-        if result.rc == SIGKILL_RC and result.elapsed_s >= seconds - 0.5:
+        if result.rc in SIGKILL_RCS and result.elapsed_s >= seconds - 0.5:
             result.timed_out = True
         return result
 

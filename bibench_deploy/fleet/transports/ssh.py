@@ -126,6 +126,9 @@ class SshTransport(Transport):
                 raise HostKeyError(f"host key of {where} is not in {known_hosts}; verify it and "
                                    f"pass --trust-new-hosts to record it") from None
             raise ConnectError(f"ssh to {where} failed: {exc}") from None
+        except paramiko.ssh_exception.NoValidConnectionsError:
+            client.close()
+            raise ConnectError(f"cannot connect to {where}: connection refused") from None
         except (OSError, EOFError) as exc:
             client.close()
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
@@ -189,6 +192,8 @@ def _drain(channel: paramiko.Channel, start: float, host_deadline_s: float) -> C
             select.select([channel], [], [], 0.05)
     rc = channel.recv_exit_status()
     channel.close()
+    if rc == -1 and not channel.get_transport().is_active():
+        raise ConnectionLost("the ssh connection closed while a command ran")
     return CommandResult(rc, _text(out), _text(err), time.monotonic() - start)
 
 

@@ -37,7 +37,9 @@ def _register() -> None:
 def main() -> None:
     _register()
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns (not raises) typer.Exit codes here
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except BibenchError as exc:
         from rich.console import Console
         Console(stderr=True).print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)

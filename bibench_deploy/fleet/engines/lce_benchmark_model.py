@@ -144,5 +144,6 @@ def parse_op_profile(stdout: str) -> list[dict[str, str]]:
             continue
         fields = line.split(None, len(header) - 1)
         if len(fields) == len(header):
+            fields[-1] = fields[-1].strip("[]") if header[-1] == "Name" else fields[-1]
             rows.append({"table": title, **dict(zip(header, fields))})
     return rows

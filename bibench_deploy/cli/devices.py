@@ -18,8 +18,8 @@ def _names(devices: Optional[str]) -> Optional[list[str]]:
 
 
 @devices_app.command("check")
-def check(fleet: Path = typer.Option(Path("devices/local.yaml"), "--fleet", "-f",
-                                     help="Fleet file (YAML)."),
+def check(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet file (YAML); "
+                                             "default devices/local.yaml (the host itself)."),
           devices: Optional[str] = typer.Option(None, help="Comma-separated device names."),
           trust_new_hosts: bool = typer.Option(False, "--trust-new-hosts",
                                                help="Accept unknown SSH host keys and record "
@@ -29,8 +29,8 @@ def check(fleet: Path = typer.Option(Path("devices/local.yaml"), "--fleet", "-f"
     from rich.table import Table
 
     from bibench_deploy.fleet.check import check_devices
-    from bibench_deploy.fleet.inventory import load_fleet
-    selected = load_fleet(fleet).select(_names(devices))
+    from bibench_deploy.fleet.inventory import fleet_path, load_fleet
+    selected = load_fleet(fleet_path(fleet)).select(_names(devices))
     reports = check_devices(selected, trust_new_hosts)
     table = Table(box=None, pad_edge=False)
     for column in ("device", "arch", "cores", "cpu", "governor", "temp °C", "engines / error"):

@@ -24,7 +24,8 @@ def _ints(text: Optional[str], option: str) -> Optional[list[int]]:
 
 
 @app.command("run")
-def run(fleet: Path = typer.Option(Path("devices/local.yaml"), "--fleet", "-f", help="Fleet file (YAML)."),
+def run(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet file (YAML); "
+                                             "default devices/local.yaml (the host itself)."),
         models_dir: Path = typer.Option(Path("models"), help="Directory of built models."),
         models: str = typer.Option("*", help="Glob over model names, e.g. 'resnet18-*'."),
         devices: Optional[str] = typer.Option(None, help="Comma-separated device names (default: all)."),
@@ -50,7 +51,8 @@ def run(fleet: Path = typer.Option(Path("devices/local.yaml"), "--fleet", "-f", 
 
     from bibench_deploy.fleet.engines.base import Measure
     from bibench_deploy.fleet.run import RunSettings, run_fleet
-    settings = RunSettings(fleet=str(fleet), models_dir=str(models_dir), models=models,
+    from bibench_deploy.fleet.inventory import fleet_path
+    settings = RunSettings(fleet=str(fleet_path(fleet)), models_dir=str(models_dir), models=models,
                            devices=[d.strip() for d in devices.split(",")] if devices else None,
                            threads=_ints(threads, "--threads"),
                            measure=Measure(warmup, min_iters, min_secs, max_secs, repeats),

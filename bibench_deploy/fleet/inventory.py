@@ -149,6 +149,17 @@ class Fleet(_Strict):
         return [known[n] for n in names]
 
 
+DEFAULT_FLEET = Path("devices/local.yaml")
+EMBEDDED_FLEET = Path(__file__).resolve().parents[1] / "devices" / "local.yaml"
+
+
+def fleet_path(path: Optional[Path]) -> Path:
+    """The given fleet file, else devices/local.yaml, else the copy shipped in the package."""
+    if path is not None:
+        return Path(path)
+    return DEFAULT_FLEET if DEFAULT_FLEET.is_file() else EMBEDDED_FLEET
+
+
 def load_fleet(path: Path) -> Fleet:
     path = Path(path)
     if not path.is_file():

@@ -67,6 +67,7 @@ class DeviceWorker:
         self.info = DeviceInfo()
         self.engines: dict[str, EngineReady] = {}
         self.connect_attempts = 0
+        self.bytes_pushed = 0  # of transports already closed (after a lost connection)
         self.done = 0
 
     # ---- the loop --------------------------------------------------------------------------
@@ -81,6 +82,7 @@ class DeviceWorker:
         except Exception as exc:  # a bug: keep its trace, give the device's cells a row, go on
             self._internal_error(exc, remaining)
         finally:
+            self._write_transfer_log()
             if self.transport is not None:
                 self.transport.close()
             self._progress(state="stopped" if self.ctx.stop.is_set() else "done", cell="")
@@ -95,6 +97,14 @@ class DeviceWorker:
             if cell.key not in journaled:
                 self._journal(cell, rowlib.finish(self._row(cell), "run_failed",
                                                   f"internal error: {exc!r}", self._attempt(cell)))
+
+    def _write_transfer_log(self) -> None:
+        """What this device cost in connections and pushed bytes (second runs push nothing)."""
+        folder = self.ctx.run_dir / "raw" / self.device.name
+        folder.mkdir(parents=True, exist_ok=True)
+        self.bytes_pushed += self.transport.bytes_pushed if self.transport is not None else 0
+        (folder / "transfer.json").write_text(json.dumps(
+            {"bytes_pushed": self.bytes_pushed, "connect_attempts": self.connect_attempts}))
 
     def _progress(self, **update) -> None:
         self.ctx.on_progress(self.device.name, update)
@@ -167,6 +177,7 @@ class DeviceWorker:
             return self._fail_all(pair, CellFailed("transfer_failed", str(exc)))
         except ConnectionLost as exc:
             self.transport.close()
+            self.bytes_pushed += self.transport.bytes_pushed
             self.transport = None
             return self._fail_all(pair, CellFailed("unreachable", f"connection lost during "
                                                    f"measurement: {exc}"))

@@ -179,9 +179,11 @@ def _drain(channel: paramiko.Channel, start: float, host_deadline_s: float) -> C
             out += channel.recv(1 << 16)
         while channel.recv_stderr_ready():
             err += channel.recv_stderr(1 << 16)
-        if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+        # sshd may send the exit status before the last output; EOF comes after all of it.
+        finished = channel.exit_status_ready() and (channel.eof_received or channel.closed)
+        if finished and not channel.recv_ready() and not channel.recv_stderr_ready():
             break
-        if channel.closed or not channel.get_transport().is_active():
+        if not channel.get_transport().is_active():
             raise ConnectionLost("the ssh connection closed while a command ran")
         if time.monotonic() > deadline:
             channel.close()

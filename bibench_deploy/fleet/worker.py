@@ -67,6 +67,7 @@ class DeviceWorker:
         self.info = DeviceInfo()
         self.engines: dict[str, EngineReady] = {}
         self.connect_attempts = 0
+        self.setup_s = 0.0     # connecting and probing, not yet attributed to a cell
         self.bytes_pushed = 0  # of transports already closed (after a lost connection)
         self.done = 0
 
@@ -112,10 +113,12 @@ class DeviceWorker:
     def _connect(self, remaining: list[list[Cell]]) -> bool:
         """Connect (with retries) and get ready; on failure every remaining cell gets a row."""
         self._progress(state="connecting")
+        started = time.monotonic()
         try:
             self.transport = self._connect_with_retries()
             self.info = probe_info(self.transport)
             self.engines = {name: self._ready_engine(name) for name in self.device.engines}
+            self.setup_s += time.monotonic() - started  # counted in the next pair's overhead
             return True
         except (TransportError, ParseError) as exc:
             if self.transport is not None:
@@ -185,7 +188,8 @@ class DeviceWorker:
                                           for k, v in launches.items()):
             return  # interrupted mid-pair: nothing journaled, --resume measures the pair again
         self._op_profile(pair, ready, models, failures)
-        overhead_s = (time.monotonic() - started - engine_s) / len(pair)
+        overhead_s = (time.monotonic() - started - engine_s + self.setup_s) / len(pair)
+        self.setup_s = 0.0
         for cell in pair:
             row = self._cell_row(cell, ready, launches[cell.key], states[cell.key],
                                  failures.get(cell.key))
@@ -200,7 +204,7 @@ class DeviceWorker:
                 and missing_kb > self.info.disk_free_kb:
             raise TransferError(f"device disk full: {self.info.disk_free_kb} KB free in "
                                 f"{self.device.work_dir}, models need {missing_kb:.0f} KB")
-        return self.transport.ensure(blobs)
+        return self.transport.ensure(blobs, present)
 
     def _launch_repeats(self, pair, ready, models):
         launches = {c.key: [] for c in pair}

@@ -7,9 +7,9 @@ deadlines, content addressing and hash verification live here, once for all tran
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Optional
 
 from bibench_deploy.errors import FleetError
 
@@ -127,9 +127,10 @@ class Transport:
             hashes[name.strip().lstrip("*")] = digest
         return {b.name for b in blobs if hashes.get(b.name) == b.sha256}
 
-    def ensure(self, blobs: list[Blob]) -> dict[str, str]:
-        """Push what is missing or corrupted; returns sha256 -> path on the device."""
-        present = self.present_blobs(blobs)
+    def ensure(self, blobs: list[Blob], present: Optional[set[str]] = None) -> dict[str, str]:
+        """Push what is missing or corrupted; returns sha256 -> path on the device.
+        `present`: the result of present_blobs(blobs) when the caller already asked."""
+        present = self.present_blobs(blobs) if present is None else present
         for blob in blobs:
             if blob.name not in present:
                 self._push(blob)

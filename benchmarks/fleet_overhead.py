@@ -132,7 +132,9 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
           f"{ok_lines} with the engine ok, exit code {check.returncode}")
 
     run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "bench-bnn",
-                "--warmup", "5", "--min-iters", "20", "--min-secs", "0.1", "--repeats", "3"]
+                "--warmup", "5", "--min-iters", "20", "--min-secs", "0.1", "--repeats", "3",
+                # the loopback devices share this machine's cores: measure on as many at once
+                "--max-parallel", str(os.cpu_count())]
     start = time.monotonic()
     full = cli(*run_args, "--out", str(lab.root / "many-full"))
     full.communicate()

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from bibench_deploy.fleet.transports.base import HOST_GRACE_S, SIGKILL_RCS
+from bibench_deploy.fleet.transports.base import HOST_GRACE_S, SIGKILL_RCS, CommandResult
 
 _INFO_SCRIPT = r"""
 echo "arch=$(uname -m)"
@@ -74,7 +74,26 @@ def _number(text: str, scale: float) -> Optional[float]:
 
 
 def probe_info(transport) -> DeviceInfo:
-    values = _key_values(transport.sh(_INFO_SCRIPT, [transport.work_dir]).stdout)
+    return _info(transport.sh(_INFO_SCRIPT, [transport.work_dir]).stdout)
+
+
+def probe_info_and_state(transport, argv: Optional[list[str]] = None):
+    """Info, state and (optionally) one more command's result, all in one remote command: each
+    command costs the device a session and a login shell. Returns (info, state, result or None)."""
+    script = _INFO_SCRIPT + _STATE_SCRIPT + (
+        f'shift; echo "{_MARK} begin"; "$@"; rc=$?; echo; echo "{_MARK} end rc=$rc"\n' if argv else "")
+    result = transport.sh(script, [transport.work_dir, *(argv or [])], 60.0)
+    head, _, rest = result.stdout.partition(f"{_MARK} begin\n")
+    if argv is None:
+        return _info(head), _state(head), None
+    body, marker, tail = rest.rpartition(f"\n{_MARK} end rc=")
+    rc = int(tail.strip()) if marker and tail.strip().lstrip("-").isdigit() else result.rc
+    return _info(head), _state(head), CommandResult(rc, body, result.stderr, result.elapsed_s,
+                                                    result.timed_out)
+
+
+def _info(stdout: str) -> DeviceInfo:
+    values = _key_values(stdout)
     disk = _number(values.get("disk_free_kb", ""), 1)
     return DeviceInfo(arch=values.get("arch", ""), os=values.get("os", ""),
                       cores=int(_number(values.get("cores", ""), 1) or 0),

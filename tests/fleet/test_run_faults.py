@@ -36,6 +36,18 @@ def _fake_aarch64_binary(root: Path) -> Path:
     return path
 
 
+def _benchmark_model_stand_in(root: Path) -> Path:
+    """An executable that prints what lce_benchmark_model prints (the samples of test_parsers),
+    so the engine's argv, push, parse and op-profile paths run over SSH without an ARM board."""
+    data = Path(__file__).with_name("data")
+    script = root / "lce_benchmark_model"
+    script.write_text(f'#!/bin/sh\ncase "$*" in *enable_op_profiling=true*) '
+                      f'exec cat "{data}/benchmark_model_profile.txt";; esac\n'
+                      f'exec cat "{data}/benchmark_model_delta.txt"\n')
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
 def _sleepers() -> list[int]:
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
@@ -69,6 +81,7 @@ def _run_with_faults(lab, models_dir, tmp_path):
         lab.device(good, "good", engine={}),
         lab.device(good, "odd-workdir", work_dir=odd_dir),
         lab.device(good, "no-lce", work_dir=tmp_path / "w-nolce", engine={"python": "/usr/bin/python3"}),
+        lab.device(good, "bm-engine", work_dir=tmp_path / "w-bm", engine={"use_xnnpack": [False, True]}),
         lab.device(good, "hangs", work_dir=tmp_path / "w-hang", timeout_s=1,
                    engine={"python": str(_hanging_python(tmp_path))}),
         lab.device(down, "down"),
@@ -76,6 +89,8 @@ def _run_with_faults(lab, models_dir, tmp_path):
         lab.device(corrupt, "corrupt-link"),
     ]
     devices[0]["engines"]["lce_benchmark_model"] = {"binary": str(_fake_aarch64_binary(tmp_path))}
+    devices[3]["engines"] = {"lce_benchmark_model": {"binary": str(_benchmark_model_stand_in(tmp_path)),
+                                                     "use_xnnpack": [False, True], "op_profiling": True}}
     fleet = lab.fleet(devices)
     down.kill()
     result = run_fleet(RunSettings(fleet=str(fleet), models_dir=str(models_dir), measure=QUICK),
@@ -145,7 +160,24 @@ def test_every_planned_cell_has_exactly_one_row_and_a_run_manifest(fault_run):
     result, rows, _ = fault_run
     all_rows = [r for device_rows in rows.values() for r in device_rows]
     manifest = json.loads((result.run_dir / "run.json").read_text())
-    assert len(all_rows) == manifest["cells"] == 32
-    assert len({(r["device"], r["model"], r["variant"], r["engine"]) for r in all_rows}) == 32
+    assert len(all_rows) == manifest["cells"] == 40
+    assert len({(r["device"], r["model"], r["variant"], r["engine"], r["use_xnnpack"])
+                for r in all_rows}) == 40
     assert len(manifest["fleet_sha256"]) == 64 and manifest["tool_version"]
     assert {m["variant"] for m in manifest["models"]} == {"binary", "fp32"}
+
+
+def test_benchmark_model_engine_end_to_end(fault_run):
+    result, rows, _ = fault_run
+    cells = rows["bm-engine"]
+    assert len(cells) == 8 and {r["use_xnnpack"] for r in cells} == {"True", "False"}
+    for row in cells:
+        assert row["status"] == "ok" and row["engine"] == "lce_benchmark_model"
+        assert float(row["latency_median_ms"]) == pytest.approx(20.741)
+        assert float(row["peak_memory_mb"]) == pytest.approx(14.8633) and row["iterations"] == "150"
+    argv = json.loads(next((result.run_dir / "raw" / "bm-engine").rglob("launch-1.json")).read_text())["argv"]
+    assert "--use_xnnpack=true" in argv or "--use_xnnpack=false" in argv
+    assert any(a.startswith("--graph=") and a.endswith(".tflite") for a in argv)
+    op_files = list((result.run_dir / "ops").glob("bm-engine*.csv"))
+    assert len(op_files) == 8
+    assert "LceBconv2d" in op_files[0].read_text()

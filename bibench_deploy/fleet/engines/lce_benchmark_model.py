@@ -25,7 +25,7 @@ _TABLE_TITLE = re.compile(r"^=+ (.+?) =+$")
 def files(config) -> list[Blob]:
     if config.binary:
         path = Path(config.binary).expanduser()
-        return [Blob(path, sha256_file(path), "")] if path.is_file() else []
+        return [Blob(path, sha256_file(path), "", executable=True)] if path.is_file() else []
     return []
 
 
@@ -63,6 +63,11 @@ def executable(config, paths: dict[str, str]) -> str:
 
 def check_argv(device, config, paths: dict[str, str]) -> list[str]:
     return ["test", "-x", executable(config, paths)]
+
+
+def quick_check_argv(device, config):
+    """A binary already on the device must be executable; a host binary is pushed at run time."""
+    return ["test", "-x", config.remote_path] if config.remote_path and not config.binary else None
 
 
 def check_version(stdout: str) -> str:

@@ -36,6 +36,11 @@ def check_argv(device, config, paths: dict[str, str]) -> list[str]:
     return [python_for(device, config), paths[files(config)[0].sha256], "--version"]
 
 
+def quick_check_argv(device, config) -> list[str]:
+    """Without pushing anything: the runner's own source run with `python -c ... --version`."""
+    return [python_for(device, config), "-c", LCE_RUNNER.read_text(), "--version"]
+
+
 def check_version(stdout: str) -> str:
     return json.loads(stdout.strip().splitlines()[-1])["engine_version"]
 

@@ -58,6 +58,7 @@ class Blob:
     local: Path
     sha256: str
     suffix: str = ""
+    executable: bool = False
 
     @property
     def name(self) -> str:
@@ -67,7 +68,8 @@ class Blob:
 # Fixed scripts: they take every variable part as a positional parameter, never as text.
 _LIST_SCRIPT = 'mkdir -p -- "$1" && cd -- "$1" && shift && sha256sum -- "$@" 2>/dev/null; exit 0'
 _SEAL_SCRIPT = ('cd -- "$1" && h=$(sha256sum -- "$2" | cut -d" " -f1) && [ "$h" = "$3" ] '
-                '&& mv -f -- "$2" "$4" || { rm -f -- "$2"; echo "uploaded file hashes to $h" >&2; exit 3; }')
+                '&& chmod "$5" -- "$2" && mv -f -- "$2" "$4" '
+                '|| { rm -f -- "$2"; echo "uploaded file hashes to $h" >&2; exit 3; }')
 
 
 class Transport:
@@ -141,7 +143,8 @@ class Transport:
         for attempt in range(1, tries + 1):
             self._upload(blob.local, str(PurePosixPath(self.blob_dir) / part))
             self.bytes_pushed += blob.local.stat().st_size
-            sealed = self.sh(_SEAL_SCRIPT, [self.blob_dir, part, blob.sha256, blob.name])
+            mode = "755" if blob.executable else "644"
+            sealed = self.sh(_SEAL_SCRIPT, [self.blob_dir, part, blob.sha256, blob.name, mode])
             if sealed.rc == 0:
                 return
             reason = _last_line(sealed.stderr)

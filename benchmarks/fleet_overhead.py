@@ -1,6 +1,6 @@
 """Fleet runner acceptance numbers, measured on this machine with loopback sshd devices.
 
-    python benchmarks/fleet_overhead.py [--devices 32] [--rounds 7]
+    python benchmarks/fleet_overhead.py [--devices 32] [--rounds 11]
 
 Prints:
  1. agreement: latency through the fleet runner (sshd loopback, LCE interpreter runner) vs a
@@ -32,6 +32,7 @@ import bibench_deploy  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before Tenso
 import yaml  # noqa: E402
 
 from bibench_deploy.fleet.engines.base import Measure  # noqa: E402
+from bibench_deploy.fleet.plan import VARIANTS  # noqa: E402
 from bibench_deploy.fleet.run import RunSettings, run_fleet  # noqa: E402
 from tests.fleet.helpers import cell_key, read_rows  # noqa: E402
 from tests.fleet.sshd import SshServer, keygen  # noqa: E402
@@ -79,23 +80,27 @@ def in_process_median(model_path: Path, measure: Measure) -> float:
 
 
 def agreement(lab: Lab, models: Path, rounds: int) -> None:
+    """Each round: both variants in process (3 interpreters each, median of their medians), then
+    one fleet run measuring both (3 launches each, latency_median_ms); ratio of the rounds' medians."""
     fleet = lab.fleet(1, "one.yaml")
-    measure = Measure(warmup_runs=10, min_iters=50, min_secs=0.5, max_secs=10, repeats=1)
-    print(f"load average before the agreement rounds: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    measure = Measure(warmup_runs=10, min_iters=50, min_secs=0.3, max_secs=10, repeats=3)
     manifest = json.loads((models / "bench-bnn" / "manifest.json").read_text())
-    ratios = {}
-    for variant, kind in (("binary", "lce"), ("fp32", "fp32")):
-        direct, fleet_ms = [], []
-        for _ in range(rounds):  # interleaved: direct, runner, direct, runner, ...
-            direct.append(in_process_median(models / "bench-bnn" / manifest["artefacts"][kind]["path"], measure))
-            result = run_fleet(RunSettings(fleet=str(fleet), models_dir=str(models), models="bench-bnn",
-                                           measure=measure), lab.root / "agree")
-            fleet_ms.append(next(float(r["latency_median_ms"]) for r in read_rows(result.run_dir)
-                                 if r["variant"] == variant))
-        ratios[variant] = statistics.median(fleet_ms) / statistics.median(direct)
-        print(f"agreement {variant}: fleet median {statistics.median(fleet_ms):.4f} ms, "
-              f"in-process median {statistics.median(direct):.4f} ms, ratio {ratios[variant]:.4f} "
-              f"({rounds} interleaved rounds)")
+    files = {v: models / "bench-bnn" / manifest["artefacts"][k]["path"] for v, k in VARIANTS.items()}
+    print(f"load average before the agreement rounds: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    direct = {v: [] for v in VARIANTS}
+    through_fleet = {v: [] for v in VARIANTS}
+    for _ in range(rounds):
+        for variant, path in files.items():
+            direct[variant].append(statistics.median(
+                in_process_median(path, measure) for _ in range(measure.repeats)))
+        result = run_fleet(RunSettings(fleet=str(fleet), models_dir=str(models), models="bench-bnn",
+                                       measure=measure), lab.root / "agree")
+        for row in read_rows(result.run_dir):
+            through_fleet[row["variant"]].append(float(row["latency_median_ms"]))
+    for variant in VARIANTS:
+        fleet_ms, direct_ms = statistics.median(through_fleet[variant]), statistics.median(direct[variant])
+        print(f"agreement {variant}: fleet median {fleet_ms:.4f} ms, in-process median "
+              f"{direct_ms:.4f} ms, ratio {fleet_ms / direct_ms:.4f} ({rounds} interleaved rounds)")
 
 
 def overhead(lab: Lab, models: Path) -> None:
@@ -131,8 +136,8 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
     print(f"devices check, {count} devices: {time.monotonic() - start:.2f} s wall, "
           f"{ok_lines} with the engine ok, exit code {check.returncode}")
 
-    run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "bench-bnn",
-                "--warmup", "5", "--min-iters", "20", "--min-secs", "0.1", "--repeats", "3",
+    run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "tiny-bnn",
+                "--warmup", "5", "--min-iters", "50", "--min-secs", "0.1", "--repeats", "3",
                 # the loopback devices share this machine's cores: measure on as many at once
                 "--max-parallel", str(os.cpu_count())]
     start = time.monotonic()
@@ -168,7 +173,7 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=32)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=11)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="fleet-bench-"))
     lab = Lab(root)
@@ -177,6 +182,7 @@ def main() -> None:
         source = build_model_dir(models, "bench-bnn", size=64, filters=64)
         for i in range(4):
             copy_model_dir(source, models, f"copy-{i}")
+        build_model_dir(models, "tiny-bnn", size=16, filters=32)  # cheap cells: ~0.1 ms
         agreement(lab, models, args.rounds)
         overhead(lab, models)
         many_devices(lab, models, args.devices)

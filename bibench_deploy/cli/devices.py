@@ -20,7 +20,8 @@ def _names(devices: Optional[str]) -> Optional[list[str]]:
 @devices_app.command("check")
 def check(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet file (YAML); "
                                              "default devices/local.yaml (the host itself)."),
-          devices: Optional[str] = typer.Option(None, help="Comma-separated device names."),
+          devices: Optional[str] = typer.Option(None, help="Comma-separated device names "
+                                                           "or tag:<tag>."),
           trust_new_hosts: bool = typer.Option(False, "--trust-new-hosts",
                                                help="Accept unknown SSH host keys and record "
                                                     "them in known_hosts.")) -> None:

@@ -28,7 +28,8 @@ def run(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet 
                                              "default devices/local.yaml (the host itself)."),
         models_dir: Path = typer.Option(Path("models"), help="Directory of built models."),
         models: str = typer.Option("*", help="Glob over model names, e.g. 'resnet18-*'."),
-        devices: Optional[str] = typer.Option(None, help="Comma-separated device names (default: all)."),
+        devices: Optional[str] = typer.Option(None, help="Comma-separated device names or "
+                                                         "tag:<tag> (default: all)."),
         threads: Optional[str] = typer.Option(None, help="Comma-separated thread counts "
                                                          "(default: each device's list)."),
         repeats: int = typer.Option(3, min=1, help="Independent launches per cell."),

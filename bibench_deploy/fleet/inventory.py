@@ -139,14 +139,19 @@ class Fleet(_Strict):
         return value
 
     def select(self, names: Optional[list[str]]) -> list[DeviceConfig]:
+        """Devices by name, or by tag with `tag:<tag>`; all when `names` is empty."""
         if not names:
             return list(self.devices)
-        known = {d.name: d for d in self.devices}
-        missing = [n for n in names if n not in known]
-        if missing:
-            raise FleetError(f"{self.path}: no device named {missing[0]!r}; "
-                             f"devices are {', '.join(known)}")
-        return [known[n] for n in names]
+        chosen = []
+        for name in names:
+            matches = [d for d in self.devices
+                       if (d.name == name or name.removeprefix("tag:") in d.tags
+                           and name.startswith("tag:")) and d not in chosen]
+            if not matches and not any(d.name == name for d in chosen):
+                raise FleetError(f"{self.path}: no device named {name!r}; devices are "
+                                 f"{', '.join(d.name for d in self.devices)}")
+            chosen.extend(matches)
+        return chosen
 
 
 DEFAULT_FLEET = Path("devices/local.yaml")

@@ -17,6 +17,7 @@ from typing import Callable, Optional
 from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
+from bibench_deploy.fleet.engines.lce_benchmark_model import ARCH_ALIASES
 from bibench_deploy.fleet.plan import Cell, pairs
 from bibench_deploy.fleet.probe import (DeviceInfo, launch_with_state, probe_info, probe_state,
                                         run_state_commands, throttling_began)
@@ -44,6 +45,14 @@ class RunContext:
     measuring: Optional[threading.Semaphore] = None
     prior_attempts: dict[str, int] = field(default_factory=dict)
     on_progress: Callable[[str, dict], None] = lambda device, update: None
+
+
+def arch_mismatch(declared: Optional[str], reported: str) -> Optional[str]:
+    """The fleet file says one CPU architecture, the device reports another: wrong device?"""
+    normal = lambda arch: ARCH_ALIASES.get(arch, arch)  # noqa: E731
+    if declared and reported and normal(declared) != normal(reported):
+        return f"the fleet file declares arch {declared}, the device reports {reported}"
+    return None
 
 
 class CellFailed(Exception):
@@ -152,7 +161,8 @@ class DeviceWorker:
 
     def _ready_engine(self, name: str) -> EngineReady:
         engine, config = ENGINES.get(name), self.device.engines[name]
-        problem = engine.binary_problem(config, self.info.arch)
+        problem = arch_mismatch(self.device.arch, self.info.arch) or \
+            engine.binary_problem(config, self.info.arch)
         if problem:
             return EngineReady(problem=CellFailed("unsupported", f"{name}: {problem}"))
         try:

@@ -79,3 +79,11 @@ def test_unknown_device_name_is_suggested(tmp_path):
     fleet = load_fleet(_write(tmp_path, _device_yaml()))
     with pytest.raises(FleetError, match="no device named 'p1'; devices are pi"):
         fleet.select(["p1"])
+
+
+def test_devices_are_selected_by_name_or_tag():
+    fleet = load_fleet(REPO / "devices" / "fleet.example.yaml")
+    assert [d.name for d in fleet.select(["tag:arm"])] == ["rpi4b", "jetson-nano", "pixel"]
+    assert [d.name for d in fleet.select(["x86-box", "tag:raspberry-pi"])] == ["x86-box", "rpi4b"]
+    with pytest.raises(FleetError, match="no device named 'tag:gpu'"):
+        fleet.select(["tag:gpu"])

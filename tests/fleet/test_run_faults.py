@@ -13,6 +13,7 @@ import pytest
 from bibench_deploy.fleet.run import RunSettings, run_fleet
 from tests.fleet.conftest import ODD_MODEL, PYTHON, FleetLab
 from tests.fleet.helpers import MEASURED, QUICK, by_device, read_rows
+from tests.fleet.sshd import keygen
 
 HANG_MARK = "4242.5"  # a sleep length no other process on the machine uses
 
@@ -46,6 +47,26 @@ def _benchmark_model_stand_in(root: Path) -> Path:
                       f'exec cat "{data}/benchmark_model_delta.txt"\n')
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return script
+
+
+def _script(root: Path, name: str, body: str) -> Path:
+    path = root / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return path
+
+
+def _crashing_python(root: Path) -> Path:
+    """Answers the version check, then dies of a segmentation fault when asked to measure."""
+    return _script(root, "crashing-python", f'case "$*" in *--version*) exec {PYTHON} "$@";; esac\n'
+                                            'echo "Fatal: bad kernel" >&2; kill -SEGV $$\n')
+
+
+def _throttle_flags(root: Path) -> Path:
+    """`vcgencmd get_throttled` of a board that starts throttling during the first model."""
+    flag = root / "throttle-flag"
+    return _script(root, "get_throttled", f'if [ -f "{flag}" ]; then echo throttled=0x50005; '
+                                          f'else touch "{flag}"; echo throttled=0x0; fi\n')
 
 
 def _sleepers() -> list[int]:
@@ -85,6 +106,12 @@ def _run_with_faults(lab, models_dir, tmp_path):
         lab.device(good, "hangs", work_dir=tmp_path / "w-hang", timeout_s=1,
                    engine={"python": str(_hanging_python(tmp_path))}),
         lab.device(down, "down"),
+        lab.device(good, "crashes", work_dir=tmp_path / "w-crash",
+                   engine={"python": str(_crashing_python(tmp_path))}),
+        lab.device(good, "throttles", work_dir=tmp_path / "w-throttle",
+                   state_commands={"throttled": [str(_throttle_flags(tmp_path))]}),
+        {**lab.device(good, "wrong-key"), "identity_file": str(keygen(tmp_path / "stranger"))},
+        lab.device(good, "not-arm", arch="aarch64"),
         lab.device(changed, "changed-key"),
         lab.device(corrupt, "corrupt-link"),
     ]
@@ -160,9 +187,9 @@ def test_every_planned_cell_has_exactly_one_row_and_a_run_manifest(fault_run):
     result, rows, _ = fault_run
     all_rows = [r for device_rows in rows.values() for r in device_rows]
     manifest = json.loads((result.run_dir / "run.json").read_text())
-    assert len(all_rows) == manifest["cells"] == 40
+    assert len(all_rows) == manifest["cells"] == 56
     assert len({(r["device"], r["model"], r["variant"], r["engine"], r["use_xnnpack"])
-                for r in all_rows}) == 40
+                for r in all_rows}) == 56
     assert len(manifest["fleet_sha256"]) == 64 and manifest["tool_version"]
     assert {m["variant"] for m in manifest["models"]} == {"binary", "fp32"}
 
@@ -181,3 +208,26 @@ def test_benchmark_model_engine_end_to_end(fault_run):
     op_files = list((result.run_dir / "ops").glob("bm-engine*.csv"))
     assert len(op_files) == 8
     assert "LceBconv2d" in op_files[0].read_text()
+
+
+def test_crashing_benchmark_is_run_failed(fault_run):
+    _, rows, _ = fault_run
+    assert {r["status"] for r in rows["crashes"]} == {"run_failed"}
+    assert rows["crashes"][0]["error"] == "exit code 139: Segmentation fault"
+
+
+def test_throttling_during_a_cell_is_flagged(fault_run):
+    _, rows, _ = fault_run
+    statuses = [r["status"] for r in rows["throttles"]]
+    assert statuses.count("throttled") >= 2  # at least the first model's pair
+    flagged = next(r for r in rows["throttles"] if r["status"] == "throttled")
+    assert (flagged["throttled_start"], flagged["throttled_end"]) == ("throttled=0x0", "throttled=0x50005")
+    assert flagged["latency_median_ms"]  # measured, kept, but marked
+
+
+def test_auth_failure_and_wrong_device_are_rows_not_crashes(fault_run):
+    _, rows, _ = fault_run
+    assert {r["status"] for r in rows["wrong-key"]} == {"unreachable"}
+    assert "authentication" in rows["wrong-key"][0]["error"] and rows["wrong-key"][0]["attempt"] == "1"
+    assert {r["status"] for r in rows["not-arm"]} == {"unsupported"}
+    assert "declares arch aarch64" in rows["not-arm"][0]["error"]

@@ -156,7 +156,7 @@ class SshTransport(Transport):
             channel.exec_command(shlex.join(argv))
             return _drain(channel, start, host_deadline_s)
         except (paramiko.SSHException, EOFError, OSError) as exc:
-            raise ConnectionLost(f"ssh connection lost: {exc or type(exc).__name__}") from None
+            raise ConnectionLost(f"ssh connection lost: {str(exc) or type(exc).__name__}") from None
 
     def _upload(self, local: Path, remote: str) -> None:
         try:
@@ -194,9 +194,21 @@ def _drain(channel: paramiko.Channel, start: float, host_deadline_s: float) -> C
             select.select([channel], [], [], 0.05)
     rc = channel.recv_exit_status()
     channel.close()
-    if rc == -1 and not channel.get_transport().is_active():
+    if rc == -1 and _connection_dies(channel.get_transport()):
         raise ConnectionLost("the ssh connection closed while a command ran")
     return CommandResult(rc, _text(out), _text(err), time.monotonic() - start)
+
+
+def _connection_dies(transport: paramiko.Transport, settle_s: float = 1.0) -> bool:
+    """No exit status means the command died of a signal (paramiko ignores `exit-signal`) or
+    the connection broke; paramiko closes the channels a moment before marking the transport
+    inactive, so give it that moment to tell the two apart."""
+    end = time.monotonic() + settle_s
+    while time.monotonic() < end:
+        if not transport.is_active():
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def _text(data: bytes) -> str:

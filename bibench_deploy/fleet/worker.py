@@ -238,10 +238,13 @@ class DeviceWorker:
                     engine_s += failed.elapsed_s
                     failures[cell.key] = failed
         commands_after = run_state_commands(self.transport, self.device.state_commands)
-        for cell_states in states.values():
-            if cell_states:
-                cell_states[0][0].commands = commands_before
-                cell_states[-1][1].commands = commands_after
+        for cell in pair:
+            if states[cell.key]:
+                states[cell.key][0][0].commands = commands_before
+                states[cell.key][-1][1].commands = commands_after
+            if self.device.state_commands:
+                self._raw_folder(cell).joinpath("state-commands.json").write_text(json.dumps(
+                    {"before": commands_before, "after": commands_after}, indent=1))
         return launches, states, failures, engine_s
 
     def _launch(self, cell: Cell, ready: EngineReady, models: dict[str, str], repeat: int):
@@ -334,9 +337,13 @@ class DeviceWorker:
         self.done += 1
         self._progress(done=self.done, last_status=row["status"])
 
-    def _raw_log(self, cell: Cell, name: str, argv, result, before, after) -> None:
+    def _raw_folder(self, cell: Cell) -> Path:
         folder = self.ctx.run_dir / "raw" / self.device.name / rowlib.cell_slug(cell.key)
         folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _raw_log(self, cell: Cell, name: str, argv, result, before, after) -> None:
+        folder = self._raw_folder(cell)
         (folder / f"{name}.stdout").write_text(result.stdout)
         (folder / f"{name}.stderr").write_text(result.stderr)
         (folder / f"{name}.json").write_text(json.dumps({

@@ -217,12 +217,14 @@ def test_crashing_benchmark_is_run_failed(fault_run):
 
 
 def test_throttling_during_a_cell_is_flagged(fault_run):
-    _, rows, _ = fault_run
+    result, rows, _ = fault_run
     statuses = [r["status"] for r in rows["throttles"]]
     assert statuses.count("throttled") >= 2  # at least the first model's pair
     flagged = next(r for r in rows["throttles"] if r["status"] == "throttled")
     assert (flagged["throttled_start"], flagged["throttled_end"]) == ("throttled=0x0", "throttled=0x50005")
     assert flagged["latency_median_ms"]  # measured, kept, but marked
+    logged = [json.loads(p.read_text()) for p in (result.run_dir / "raw" / "throttles").rglob("state-commands.json")]
+    assert len(logged) == 4 and {"throttled": "throttled=0x0"} in [entry["before"] for entry in logged]
 
 
 def test_auth_failure_and_wrong_device_are_rows_not_crashes(fault_run):

@@ -1,0 +1,68 @@
+"""`devices check`: connect to every device in parallel and report what it is, without measuring."""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bibench_deploy import __version__
+from bibench_deploy.fleet.engines.base import Measure, ParseError
+from bibench_deploy.fleet.engines import ENGINES
+from bibench_deploy.fleet.probe import (DeviceInfo, DeviceState, probe_info_and_state,
+                                        run_state_commands)
+from bibench_deploy.fleet.rows import first_line
+from bibench_deploy.fleet.transports.base import TransportError
+from bibench_deploy.fleet.worker import DeviceWorker, RunContext
+
+
+@dataclass
+class DeviceReport:
+    name: str
+    ok: bool
+    error: str = ""
+    info: DeviceInfo = field(default_factory=DeviceInfo)
+    state: DeviceState = field(default_factory=DeviceState)
+    engines: dict[str, str] = field(default_factory=dict)  # name -> version or problem
+
+
+def check_device(device, trust_new_hosts: bool = False) -> DeviceReport:
+    ctx = RunContext("check", Path(tempfile.gettempdir()), __version__, Measure(), journal=None,
+                     trust_new_hosts=trust_new_hosts)
+    worker = DeviceWorker(device, [], ctx)
+    try:
+        worker.transport = worker._connect_with_retries()
+        checks = {name: ENGINES.get(name).quick_check_argv(device, config)
+                  for name, config in device.engines.items()}
+        first = next((name for name, argv in checks.items() if argv), None)
+        info, state, result = probe_info_and_state(worker.transport, checks.get(first))
+        state.commands = run_state_commands(worker.transport, device.state_commands)
+        report = DeviceReport(device.name, True, info=info, state=state)
+        for name, config in device.engines.items():
+            report.engines[name] = _engine_status(worker.transport, name, config, info, checks[name],
+                                                  result if name == first else None)
+        return report
+    except (TransportError, ParseError) as exc:
+        return DeviceReport(device.name, False, str(exc))
+    finally:
+        if worker.transport is not None:
+            worker.transport.close()
+
+
+def _engine_status(transport, name: str, config, info: DeviceInfo, argv, result) -> str:
+    engine = ENGINES.get(name)
+    problem = engine.binary_problem(config, info.arch)
+    if problem:
+        return f"unsupported: {problem}"
+    if argv is None:
+        return "ok (pushed at run time)"
+    result = result or transport.run(argv, 60.0)
+    if result.rc != 0:
+        return f"unsupported: {first_line(result.stderr) or f'exit code {result.rc}'}"
+    return f"ok {engine.check_version(result.stdout)}".strip()
+
+
+def check_devices(devices, trust_new_hosts: bool = False) -> list[DeviceReport]:
+    with ThreadPoolExecutor(max_workers=max(1, len(devices))) as pool:
+        return list(pool.map(lambda d: check_device(d, trust_new_hosts), devices))

@@ -1,0 +1,66 @@
+"""Fleet test fixtures: tiny real models, real sshd servers on loopback, fleet files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.fleet.sshd import SshServer, keygen
+from tests.fleet.tiny_models import build_model_dir, copy_model_dir
+
+PYTHON = sys.executable
+ODD_MODEL = "tiny-b n;$(touch PWNED)'`x`"
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    """Two built models: `tiny-bnn` and a copy whose name holds spaces and shell metacharacters."""
+    root = tmp_path_factory.mktemp("models")
+    source = build_model_dir(root, "tiny-bnn")
+    copy_model_dir(source, root, ODD_MODEL)
+    return root
+
+
+@pytest.fixture(scope="session")
+def client_key(tmp_path_factory) -> Path:
+    return keygen(tmp_path_factory.mktemp("client") / "id_ed25519")
+
+
+class FleetLab:
+    """Starts sshd servers, writes known_hosts and fleet files; kills its servers at the end."""
+
+    def __init__(self, root: Path, client_key: Path):
+        self.root, self.client_key = root, client_key
+        self.known_hosts = root / "known_hosts"
+        self.known_hosts.write_text("")
+        self.servers: list[SshServer] = []
+
+    def server(self, name: str, sftp: str = "internal-sftp", known: bool = True) -> SshServer:
+        server = SshServer(self.root / name, Path(f"{self.client_key}.pub"), sftp).start()
+        self.servers.append(server)
+        if known:
+            with open(self.known_hosts, "a") as f:
+                f.write(server.known_hosts_line())
+        return server
+
+    def device(self, server: SshServer, name: str, **extra) -> dict:
+        return server.device(name, self.client_key, self.known_hosts, PYTHON, **extra)
+
+    def fleet(self, devices: list[dict], name: str = "fleet.yaml") -> Path:
+        path = self.root / name
+        path.write_text(yaml.safe_dump({"devices": devices}, sort_keys=False))
+        return path
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.kill()
+
+
+@pytest.fixture
+def lab(tmp_path, client_key):
+    fleet_lab = FleetLab(tmp_path, client_key)
+    yield fleet_lab
+    fleet_lab.close()

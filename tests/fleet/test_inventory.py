@@ -1,0 +1,89 @@
+"""Fleet files: the shipped ones load; malformed ones fail at load time naming file, device, field."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bibench_deploy.errors import FleetError
+from bibench_deploy.fleet.inventory import load_fleet
+
+REPO = Path(__file__).resolve().parents[2]
+GOOD = {"name": "pi", "transport": "ssh", "host": "pi.local", "engines": {"lce_interpreter": {}}}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(text)
+    return path
+
+
+def _device_yaml(**changes) -> str:
+    import yaml
+    device = {**GOOD, **changes}
+    return yaml.safe_dump({"devices": [{k: v for k, v in device.items() if v is not None}]})
+
+
+def test_shipped_fleets_load():
+    example = load_fleet(REPO / "devices" / "fleet.example.yaml")
+    assert {d.transport for d in example.devices} == {"ssh", "adb"}
+    local = load_fleet(REPO / "devices" / "local.yaml")
+    assert local.devices[0].transport == "local"
+    assert (REPO / "devices" / "local.yaml").read_text() == \
+        (REPO / "bibench_deploy" / "devices" / "local.yaml").read_text()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("devices: [\n  {name: pi,\n", "not valid YAML at line"),
+    ("- just a list\n", "expected a mapping"),
+    ("machines: []\n", "needs a top-level 'devices:' list"),
+    ("devices: []\n", "no devices declared"),
+    ("devices: [pi]\n", "device #1 must be a mapping"),
+    (_device_yaml(transport="telnet"), "device 'pi': field transport"),
+    (_device_yaml(host=None), "device 'pi': field (device): transport ssh needs 'host'"),
+    (_device_yaml(password="hunter2"), "device 'pi': field password: Extra inputs"),
+    (_device_yaml(port=70000), "device 'pi': field port"),
+    (_device_yaml(threads=[0]), "field threads: threads must be"),
+    (_device_yaml(threads=[4], affinity="3"), "threads 4 exceed the 2 cores of affinity mask 3"),
+    (_device_yaml(affinity="xyz"), "affinity mask 'xyz' is not hexadecimal"),
+    (_device_yaml(state_commands={"throttled": "vcgencmd get_throttled; reboot"}),
+     "must be a non-empty list of arguments"),
+    (_device_yaml(engines={"tflite_magic": {}}), "unknown engine 'tflite_magic'"),
+    (_device_yaml(engines={"lce_interpreter": {"use_xnnpack": "maybe"}}),
+     "field engines.lce_interpreter.use_xnnpack.0"),
+    (_device_yaml(name="bad name"), "field name"),
+    ("devices:\n  - {name: pi, transport: local, engines: {lce_interpreter: {}}}\n"
+     "  - {name: pi, transport: local, engines: {lce_interpreter: {}}}\n",
+     "device name 'pi' is used twice"),
+])
+def test_malformed_fleet_files(tmp_path, text, expected):
+    path = _write(tmp_path, text)
+    with pytest.raises(FleetError) as raised:
+        load_fleet(path)
+    message = str(raised.value)
+    assert message.startswith(str(path)) and expected in message, message
+
+
+def test_cli_reports_a_malformed_fleet_in_one_line(tmp_path):
+    path = _write(tmp_path, _device_yaml(transport="telnet"))
+    result = subprocess.run([sys.executable, "-m", "bibench_deploy", "devices", "check", "--fleet",
+                             str(path)], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1 and "field transport" in result.stderr
+
+
+def test_unknown_device_name_is_suggested(tmp_path):
+    fleet = load_fleet(_write(tmp_path, _device_yaml()))
+    with pytest.raises(FleetError, match="no device named 'p1'; devices are pi"):
+        fleet.select(["p1"])
+
+
+def test_devices_are_selected_by_name_or_tag():
+    fleet = load_fleet(REPO / "devices" / "fleet.example.yaml")
+    assert [d.name for d in fleet.select(["tag:arm"])] == ["rpi4b", "jetson-nano", "pixel"]
+    assert [d.name for d in fleet.select(["x86-box", "tag:raspberry-pi"])] == ["x86-box", "rpi4b"]
+    with pytest.raises(FleetError, match="no device named 'tag:gpu'"):
+        fleet.select(["tag:gpu"])

@@ -46,6 +46,11 @@ class Algorithm:
     def binary_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
                     deploy: bool = False) -> Any:
         """One binarized conv; the architecture adds BatchNorm after it."""
+        return self.quant_conv(x, filters, kernel_size, strides, name, deploy)
+
+    def quant_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
+                   deploy: bool) -> Any:
+        """The `QuantConv2D` with this algorithm's quantizers (same-one padding, no bias)."""
         import larq as lq
         _quiet_starved_weights_warning()
         conv = lq.layers.QuantConv2D(

@@ -31,6 +31,8 @@ class Algorithm:
     inference_operator: ClassVar[str]
     binarized: ClassVar[bool] = True
     dabnn: ClassVar[DabnnSupport] = DabnnSupport(True)
+    # Float operator types the inference operator adds around its binary convs in LCE.
+    inference_float_ops: ClassVar[tuple[str, ...]] = ()
 
     # Activation used by the architectures between blocks (BiBench: Hardtanh everywhere).
     def activation(self, x: Any, name: str) -> Any:

@@ -104,10 +104,15 @@ def _define_classes() -> None:
             self.o_scale = self.add_weight(name="o_scale", shape=(channels,), initializer="ones")
 
         def call(self, inputs):
-            return inputs * (self.h_scale * self.w_scale * self.o_scale)
+            # Flattened first: LCE 0.16 fuses any constant MUL that directly follows a binary
+            # conv into its per-channel output multiplier without checking shapes, and the
+            # interpreter then refuses the [H, W, C]-shaped multiplier. Values are unchanged.
+            gamma = tf.reshape(self.h_scale * self.w_scale * self.o_scale, [-1])
+            flat = tf.reshape(inputs, [-1, self.elements]) * gamma
+            return tf.reshape(flat, tf.shape(inputs))
 
         def extra_flops(self) -> int:
-            return self.elements  # one MUL per output element
+            return self.elements  # one MUL per output element (the reshapes move no data)
 
     _CLASSES.update({cls.__name__: cls for cls in (Hardtanh, ChannelShift, ChannelScale,
                                                     SampleScale, SpatialScale)})

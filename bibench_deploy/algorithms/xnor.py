@@ -3,7 +3,8 @@
 Training: conv(beta * sign(a), alpha_c * sign(W)), beta = mean|a| over (H, W, C) per sample,
 alpha_c = mean|W| per output channel, both detached, clipSTE on both operands. Because beta is
 one number per sample it commutes with the conv, so both forms compute
-beta * bconv(sign(a), alpha_c * sign(W)): the conv stays binary and ABS, MEAN and MUL run in float.
+beta * bconv(sign(a), alpha_c * sign(W)): the conv stays binary and ABS, MEAN and MUL run in float;
+the following BatchNorm can no longer fold into the conv, its shift stays a float ADD.
 The sign's gradient is divided by beta so the pair has BiBench's clipSTE gradient exactly.
 `XNOR(naive=True)` keeps beta * sign(a) as the input quantizer: LCE then runs a float conv.
 """
@@ -17,6 +18,7 @@ class XNOR(Algorithm):
     title = "XNOR-Net"
     paper = "Rastegari et al., XNOR-Net, ECCV 2016"
     inference_operator = "beta(a) * alpha_c * (sign(a) (*) sign(W)), beta = mean|a| at run time"
+    inference_float_ops = ("ABS", "MEAN", "MUL", "ADD")
     dabnn = DabnnSupport(False, "no runtime activation scale: beta = mean|a| per sample "
                                 "needs a float ABS/MEAN/MUL after the binary conv")
 

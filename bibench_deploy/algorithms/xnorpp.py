@@ -2,7 +2,9 @@
 
 sign(a) and sign(W) with clipSTE on both; the conv output is multiplied by a learnable
 Gamma = o[C_out] (x) h[H_out] (x) w[W_out] (init 1). At inference Gamma is a constant [H, W, C]
-tensor: one float MUL per output element after the binary conv, which cannot fold per channel.
+tensor: one float MUL per output element after the binary conv, which cannot fold per channel;
+the BatchNorm after it stays a float MUL + ADD. The multiply runs on the flattened tensor (two
+RESHAPEs) so that LCE does not fuse it into the conv's per-channel multiplier (see SpatialScale).
 """
 
 from bibench_deploy.algorithms import ALGORITHMS
@@ -14,6 +16,7 @@ class XNORPlusPlus(Algorithm):
     title = "XNOR-Net++"
     paper = "Bulat and Tzimiropoulos, XNOR-Net++, BMVC 2019"
     inference_operator = "Gamma[h, w, c] * (sign(a) (*) sign(W)), Gamma a constant MUL"
+    inference_float_ops = ("RESHAPE", "MUL", "ADD")
     dabnn = DabnnSupport(False, "no spatial (h, w, c) output scale: Gamma needs a float MUL "
                                 "and cannot fold into the per-channel BatchNorm")
 

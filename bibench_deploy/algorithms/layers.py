@@ -85,14 +85,20 @@ def _define_classes() -> None:
         def build(self, input_shape):
             out_shape, in_shape = input_shape
             self.out_elements, self.in_elements = prod(out_shape[1:]), prod(in_shape[1:])
+            self.in_positions = prod(in_shape[1:3])
 
         def call(self, inputs):
             conv_out, conv_in = inputs
-            beta = tf.reduce_mean(tf.abs(conv_in), axis=[1, 2, 3], keepdims=True)
+            # Mean over C, then over (H, W): the same value as one mean over (H, W, C), but
+            # short float sums, so TF and TFLite round it alike (a 1e-5 relative difference in
+            # beta flips bits at near-threshold positions, and flips compound with depth).
+            per_position = tf.reduce_mean(tf.abs(conv_in), axis=-1, keepdims=True)
+            beta = tf.reduce_mean(per_position, axis=[1, 2], keepdims=True)
             return conv_out * tf.stop_gradient(beta)
 
         def extra_flops(self) -> int:
-            return 2 * self.in_elements + self.out_elements  # ABS, MEAN over the input; MUL
+            # ABS and the channel MEAN per input element, the spatial MEAN per position, MUL
+            return 2 * self.in_elements + self.in_positions + self.out_elements
 
     @register
     class SpatialScale(tf.keras.layers.Layer):

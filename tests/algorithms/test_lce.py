@@ -54,8 +54,9 @@ def test_every_binarized_conv_runs_in_lce_bconv_with_only_the_stated_float_ops(
 
 def test_xnor_runtime_scale_costs_abs_mean_mul_per_conv(fp32_graph):
     extra = lce_audit(XNOR(), fp32_graph)["extra_float_ops"]
-    assert extra["ABS"]["count"] == extra["MEAN"]["count"] == 2
-    assert extra["ABS"]["flops"] == extra["MEAN"]["flops"] == 2 * 16 * 16 * 16
+    assert extra["ABS"]["count"] == 2 and extra["MEAN"]["count"] == 4   # over C, then (H, W)
+    assert extra["ABS"]["flops"] == 2 * 16 * 16 * 16
+    assert extra["MEAN"]["flops"] == 2 * (16 * 16 * 16 + 16 * 16)
 
 
 def test_naive_xnor_falls_back_to_a_float_conv(fp32_graph):

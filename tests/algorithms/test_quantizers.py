@@ -181,3 +181,34 @@ def test_fda_kernel_gradient_is_alpha_times_fourier_without_noise():
     series = sum(np.cos((2 * i + 1) * 0.1 * w) for i in range(10))
     expected = np.abs(w).mean(axis=(0, 1, 2)) * np.where(np.abs(w) <= 1, 0.4 / math.pi * series, 0)
     np.testing.assert_allclose(g, expected, rtol=1e-5)
+
+
+def test_reactnet_threshold_gets_the_approx_sign_gradient_of_a_plus_b():
+    from bibench_deploy.algorithms.layers import _layer_classes
+    shift = _layer_classes()["ChannelShift"]()
+    a = np.random.default_rng(11).uniform(-1.5, 1.5, size=(2, 3, 3, 4)).astype("float32")
+    shift(a)   # builds the weights
+    b = np.array([0.0, 0.3, -0.6, 1.2], dtype="float32")
+    shift.threshold.assign(b)
+    with tf.GradientTape() as tape:
+        y = q.lq.quantizers.approx_sign(shift(tf.constant(a)))
+        loss = tf.reduce_sum(y)
+    grad = tape.gradient(loss, shift.threshold).numpy()
+    z = a + b
+    np.testing.assert_array_equal(y.numpy(), np.where(z >= 0, 1, -1))
+    expected = np.where(np.abs(z) <= 1, 2 - 2 * np.abs(z), 0).sum(axis=(0, 1, 2))
+    np.testing.assert_allclose(grad, expected, rtol=1e-5)
+
+
+def test_xnorpp_gamma_is_the_outer_product_of_its_factors():
+    from bibench_deploy.algorithms.layers import _layer_classes
+    layer = _layer_classes()["SpatialScale"]()
+    y = np.random.default_rng(12).normal(size=(2, 3, 4, 5)).astype("float32")
+    layer(y)   # builds the weights
+    rng = np.random.default_rng(13)
+    h, w, o = rng.uniform(size=3), rng.uniform(size=4), rng.uniform(size=5)
+    layer.h_scale.assign(h.reshape(3, 1, 1)), layer.w_scale.assign(w.reshape(1, 4, 1))
+    layer.o_scale.assign(o)
+    gamma = h[:, None, None] * w[None, :, None] * o[None, None, :]
+    np.testing.assert_allclose(layer(y).numpy(), y * gamma, rtol=1e-6)
+    assert layer.extra_flops() == 3 * 4 * 5

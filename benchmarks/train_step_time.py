@@ -27,6 +27,7 @@ def step_times(algo_name: str, arch_name: str, batch: int, steps: int, warmup: i
     from bibench_deploy.algorithms import ALGORITHMS
     from bibench_deploy.architectures import get_architecture
     from bibench_deploy.build.train import compile_model
+    tf.get_logger().setLevel("ERROR")  # AutoGraph notes about larq internals
     algo, arch = ALGORITHMS.get(algo_name), get_architecture(arch_name)
     tf.keras.utils.set_random_seed(0)
     model = arch.build(algo, 10)

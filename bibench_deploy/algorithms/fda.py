@@ -17,16 +17,17 @@ class FDA(Algorithm):
     inference_operator = "alpha_c * (sign(a) (*) sign(W))"
 
     def input_quantizer(self, deploy: bool):
-        from bibench_deploy.algorithms.quantizers import FdaActivationSign
+        from bibench_deploy.algorithms.fourier import FdaActivationSign
         return "ste_sign" if deploy else FdaActivationSign()
 
     def kernel_quantizer(self, deploy: bool):
-        from bibench_deploy.algorithms import quantizers
-        return quantizers.MeanScaledSign() if deploy else quantizers.FdaKernelSign()
+        from bibench_deploy.algorithms.fourier import FdaKernelSign
+        from bibench_deploy.algorithms.quantizers import MeanScaledSign
+        return MeanScaledSign() if deploy else FdaKernelSign()
 
     def callbacks(self, epochs: int):
         from bibench_deploy.algorithms import schedules
-        from bibench_deploy.algorithms.quantizers import FourierQuantizer
+        from bibench_deploy.algorithms.fourier import FourierQuantizer
 
         def apply(model, epoch):
             for quantizer in schedules.quantizers(model, FourierQuantizer):

@@ -126,5 +126,6 @@ def _define_classes() -> None:
 
 def custom_objects() -> dict[str, Any]:
     """Everything needed to reload a saved model (registered objects load by name anyway)."""
-    import bibench_deploy.algorithms.quantizers  # noqa: F401  (registers the quantizers)
+    import bibench_deploy.algorithms.fourier  # noqa: F401  (registers the quantizers)
+    import bibench_deploy.algorithms.quantizers  # noqa: F401
     return dict(_layer_classes())

@@ -16,17 +16,16 @@ import larq as lq
 import tensorflow as tf
 
 CLIP = 1.0
-FDA_OMEGA = 0.1
 RECU_EPS = 1e-5
 
 
-def _register(alias: str):
+def register_quantizer(alias: str):
     def wrap(cls):
         return lq.utils.register_alias(alias)(lq.utils.register_keras_custom_object(cls))
     return wrap
 
 
-def _clip_ste(x: tf.Tensor, dy: tf.Tensor) -> tf.Tensor:
+def clip_ste(x: tf.Tensor, dy: tf.Tensor) -> tf.Tensor:
     """dy where |x| <= 1, else 0 (the gradient of clamp(x, -1, 1))."""
     return tf.where(tf.abs(x) <= CLIP, dy, tf.zeros_like(dy))
 
@@ -47,7 +46,7 @@ def mean_scaled_sign(w: tf.Tensor) -> tf.Tensor:
     """alpha_c * sign(W); gradient clipSTE(W), not scaled by alpha (alpha is detached)."""
     @tf.custom_gradient
     def _call(w):
-        return per_channel_mean_abs(w) * lq.math.sign(w), lambda dy: _clip_ste(w, dy)
+        return per_channel_mean_abs(w) * lq.math.sign(w), lambda dy: clip_ste(w, dy)
     return _call(w)
 
 
@@ -60,7 +59,7 @@ def output_scaled_sign(a: tf.Tensor) -> tf.Tensor:
     @tf.custom_gradient
     def _call(a):
         def grad(dy):
-            return _clip_ste(a, tf.math.divide_no_nan(dy, per_sample_mean_abs(a)))
+            return clip_ste(a, tf.math.divide_no_nan(dy, per_sample_mean_abs(a)))
         return lq.math.sign(a), grad
     return _call(a)
 
@@ -69,7 +68,7 @@ def input_scaled_sign(a: tf.Tensor) -> tf.Tensor:
     """beta_n * sign(a) with beta_n = mean|a| per sample (detached); gradient clipSTE(a)."""
     @tf.custom_gradient
     def _call(a):
-        return per_sample_mean_abs(a) * lq.math.sign(a), lambda dy: _clip_ste(a, dy)
+        return per_sample_mean_abs(a) * lq.math.sign(a), lambda dy: clip_ste(a, dy)
     return _call(a)
 
 
@@ -86,25 +85,6 @@ def identity_sign(x: tf.Tensor) -> tf.Tensor:
     @tf.custom_gradient
     def _call(x):
         return lq.math.sign(x), lambda dy: dy
-    return _call(x)
-
-
-def fourier_series_sum(x: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
-    """sum_{i=0..n} cos((2i+1) w x), w = 0.1, as sin(2(n+1) w x) / (2 sin(w x)); n+1 at x = 0."""
-    theta = FDA_OMEGA * x
-    terms = tf.cast(n + 1, x.dtype)
-    sin_theta = tf.sin(theta)
-    safe = tf.where(sin_theta == 0.0, tf.ones_like(sin_theta), sin_theta)
-    return tf.where(sin_theta == 0.0, terms * tf.ones_like(x), tf.sin(2.0 * terms * theta) / (2.0 * safe))
-
-
-def fourier_sign(x: tf.Tensor, n: tf.Tensor) -> tf.Tensor:
-    """sign(x); gradient (4w/pi) * sum_{i=0..n} cos((2i+1) w x) * dy, zero where |x| > 1."""
-    @tf.custom_gradient
-    def _call(x):
-        def grad(dy):
-            return _clip_ste(x, 4.0 * FDA_OMEGA / math.pi * fourier_series_sum(x, n) * dy)
-        return lq.math.sign(x), grad
     return _call(x)
 
 
@@ -132,15 +112,18 @@ def recu_clip_value(w_hat: tf.Tensor, tau: tf.Tensor) -> tf.Tensor:
 
 # --- serialisable quantizers ---------------------------------------------------------------
 
-class _Binary(lq.quantizers.Quantizer):
+class BinaryQuantizer(lq.quantizers.Quantizer):
+    """Base of this project's quantizers: binary output (for counting and Larq's summaries).
+
+    Larq's private `_BaseQuantizer` hides non-trainable weights; schedule state (ReCU's tau,
+    FDA's n and lambda) must be saved with the model, so this derives from `Quantizer`.
+    """
+
     precision = 1
 
-    def get_config(self):
-        return super().get_config()
 
-
-@_register("mean_scaled_sign")
-class MeanScaledSign(_Binary):
+@register_quantizer("mean_scaled_sign")
+class MeanScaledSign(BinaryQuantizer):
     r"""alpha_c * sign(W), alpha_c = mean|W| per output channel (detached).
 
     Pseudo-gradient: clipSTE(W) = 1 where |W| <= 1, unscaled (BiBench puts alpha in the detached
@@ -153,8 +136,8 @@ class MeanScaledSign(_Binary):
         return mean_scaled_sign(inputs)
 
 
-@_register("output_scaled_sign")
-class OutputScaledSign(_Binary):
+@register_quantizer("output_scaled_sign")
+class OutputScaledSign(BinaryQuantizer):
     r"""sign(a) for XNOR-Net when beta = mean|a| is applied to the conv output.
 
     Pseudo-gradient: clipSTE(a) / beta(a): together with the output scale this is exactly the
@@ -165,8 +148,8 @@ class OutputScaledSign(_Binary):
         return output_scaled_sign(inputs)
 
 
-@_register("input_scaled_sign")
-class InputScaledSign(_Binary):
+@register_quantizer("input_scaled_sign")
+class InputScaledSign(BinaryQuantizer):
     r"""beta_n * sign(a), beta_n = mean|a| over (H, W, C) per sample (detached); grad clipSTE.
 
     XNOR-Net's activation quantizer written literally (Rastegari et al., ECCV 2016). The LCE
@@ -177,8 +160,8 @@ class InputScaledSign(_Binary):
         return input_scaled_sign(inputs)
 
 
-@_register("recu_activation_sign")
-class RecuActivationSign(_Binary):
+@register_quantizer("recu_activation_sign")
+class RecuActivationSign(BinaryQuantizer):
     r"""ReCU activations (Xu et al., ReCU, ICCV 2021, as in BiBench).
 
     Training: sign(a_hat), a_hat = a / sqrt(var(a) + 1e-5) per sample; pseudo-gradient
@@ -189,8 +172,8 @@ class RecuActivationSign(_Binary):
         return recu_sign(recu_standardise_activation(inputs) if training else inputs)
 
 
-@_register("recu_kernel_sign")
-class RecuKernelSign(_Binary):
+@register_quantizer("recu_kernel_sign")
+class RecuKernelSign(BinaryQuantizer):
     r"""ReCU weights: sign(clamp(W_hat, -Q, Q)), W_hat = 2 sqrt(2) (W - mu_c) / sigma_c.
 
     Q = -mean|W_hat| * ln(2 - 2 tau) (detached) with tau set per epoch by the ReCU schedule
@@ -209,8 +192,8 @@ class RecuKernelSign(_Binary):
         return identity_sign(tf.clip_by_value(w_hat, -q, q))
 
 
-@_register("mean_centred_sign")
-class MeanCentredSign(_Binary):
+@register_quantizer("mean_centred_sign")
+class MeanCentredSign(BinaryQuantizer):
     r"""sign(W - mu_c), mu_c = mean of W per output channel: ReCU's kernel at inference.
 
     Pseudo-gradient: identity (an inference form; training uses `RecuKernelSign`).
@@ -219,83 +202,3 @@ class MeanCentredSign(_Binary):
     def call(self, inputs):
         axes = list(range(inputs.shape.rank - 1))
         return identity_sign(inputs - tf.reduce_mean(inputs, axis=axes))
-
-
-# --- FDA: Fourier estimator and noise adaptation --------------------------------------------
-
-def _torch_linear_init():
-    """PyTorch nn.Linear's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-    return tf.keras.initializers.VarianceScaling(1.0 / 3.0, "fan_in", "uniform")
-
-
-class FourierQuantizer(_Binary):
-    """Holds FDA's schedule (n Fourier terms, noise weight lambda) and a noise-adaptation MLP.
-
-    The MLP maps d -> d // 64 -> d (no bias, ReLU), d = the features it mixes; BiBench keeps a
-    zero-width MLP when d < 64 (its output is then 0), so only 0.1 sin(x) remains. Training only:
-    at inference lambda = 0 and the quantizer is sign(x).
-    """
-
-    def _build_schedule_and_mlp(self, features: int) -> None:
-        self.fourier_n = self.add_weight(name="fourier_n", shape=(), dtype=tf.int32,
-                                         initializer=tf.keras.initializers.Constant(9),
-                                         trainable=False)
-        self.noise_weight = self.add_weight(name="noise_weight", shape=(),
-                                            initializer=tf.keras.initializers.Constant(0.1),
-                                            trainable=False)
-        hidden = features // 64
-        self.fc1 = self.fc2 = None
-        if hidden:
-            self.fc1 = self.add_weight(name="fc1", shape=(features, hidden),
-                                       initializer=_torch_linear_init())
-            self.fc2 = self.add_weight(name="fc2", shape=(hidden, features),
-                                       initializer=_torch_linear_init())
-
-    def noise(self, rows: tf.Tensor) -> tf.Tensor:
-        """NA(x) = fc2(relu(fc1(x))) + 0.1 sin(x) on the last axis."""
-        out = 0.1 * tf.sin(rows)
-        if self.fc1 is not None:
-            out += tf.matmul(tf.nn.relu(tf.matmul(rows, self.fc1)), self.fc2)
-        return out
-
-
-@_register("fda_activation_sign")
-class FdaActivationSign(FourierQuantizer):
-    r"""FDA activations (Xu et al., Learning Frequency Domain Approximation, NeurIPS 2021).
-
-    Training: sign(a) + lambda * NA_a(a), NA_a mixing channels at every position; pseudo-gradient
-    of the sign: (4w/pi) sum_{i=0..n} cos((2i+1) w a), w = 0.1, zero where |a| > 1.
-    Inference: sign(a).
-    """
-
-    def build(self, input_shape):
-        self._build_schedule_and_mlp(int(input_shape[-1]))
-        super().build(input_shape)
-
-    def call(self, inputs, training=None):
-        out = fourier_sign(inputs, self.fourier_n)
-        return out + self.noise_weight * self.noise(inputs) if training else out
-
-
-@_register("fda_kernel_sign")
-class FdaKernelSign(FourierQuantizer):
-    r"""FDA weights: alpha_c * (sign(W) + lambda * NA_w(W)), alpha_c = mean|W| (detached).
-
-    NA_w mixes the d = kh*kw*C_in weights of each output channel; the sign's pseudo-gradient is
-    the Fourier estimator of `FdaActivationSign`, scaled by alpha_c. Inference: alpha_c * sign(W).
-    """
-
-    def build(self, input_shape):
-        self._build_schedule_and_mlp(int(math.prod(input_shape[:-1])))
-        super().build(input_shape)
-
-    def call(self, inputs, training=None):
-        out = fourier_sign(inputs, self.fourier_n)
-        if training:
-            out += self.noise_weight * self._kernel_noise(inputs)
-        return per_channel_mean_abs(inputs) * out
-
-    def _kernel_noise(self, w: tf.Tensor) -> tf.Tensor:
-        rows = tf.reshape(tf.transpose(w, [3, 0, 1, 2]), [w.shape[-1], -1])
-        noise = tf.reshape(self.noise(rows), [w.shape[-1], *w.shape[:-1]])
-        return tf.transpose(noise, [1, 2, 3, 0])

@@ -59,8 +59,8 @@ def test_saved_models_reload_in_a_fresh_process_without_custom_objects(tmp_path)
         model.save(tmp_path / f"{name}.keras")
         np.save(tmp_path / f"{name}.npy", predict(model, images()))
     code = ("import sys, numpy as np, bibench_deploy, tensorflow as tf\n"
-            "import bibench_deploy.algorithms.quantizers, bibench_deploy.algorithms.layers as l\n"
-            "l._layer_classes()\n"
+            "import bibench_deploy.algorithms.layers as l\n"
+            "l.custom_objects()\n"
             f"from tests.algorithms.conftest import images\n"
             f"for name in {BIBENCH!r}:\n"
             f"    m = tf.keras.models.load_model(r'{tmp_path}/' + name + '.keras')\n"
@@ -123,7 +123,8 @@ def test_schedule_values_at_first_middle_and_last_epoch():
 
 @pytest.mark.parametrize("epoch", [0, 5, 9])
 def test_schedule_callbacks_set_every_quantizer(epoch):
-    from bibench_deploy.algorithms.quantizers import FourierQuantizer, RecuKernelSign
+    from bibench_deploy.algorithms.fourier import FourierQuantizer
+    from bibench_deploy.algorithms.quantizers import RecuKernelSign
     for name, cls, read in (
             ("recu", RecuKernelSign, lambda q: (q.tau.numpy(),)),
             ("fda", FourierQuantizer, lambda q: (q.fourier_n.numpy(), q.noise_weight.numpy()))):

@@ -1,4 +1,4 @@
-"""Every algorithm's deploy form through the LCE converter: binary kernels, extra float ops, numerics."""
+"""Every deploy form through the LCE converter: binary kernels, extra float ops, numerics."""
 
 from __future__ import annotations
 

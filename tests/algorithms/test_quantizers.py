@@ -10,7 +10,7 @@ import pytest
 import bibench_deploy  # noqa: F401  (selects the Keras 2 API before TensorFlow loads)
 import tensorflow as tf
 
-from bibench_deploy.algorithms import quantizers as q
+from bibench_deploy.algorithms import fourier, quantizers as q
 
 # Values on every side of the clip and ApproxSign break points, 0 included (sign(0) = +1).
 X = np.array([-2.0, -1.0, -0.75, -0.25, 0.0, 0.25, 0.75, 1.0, 1.5], dtype="float32")
@@ -125,7 +125,7 @@ def test_mean_centred_sign_is_the_recu_inference_kernel():
 
 @pytest.mark.parametrize("n", [9, 13, 17])
 def test_fourier_gradient_is_the_series_and_zero_outside_the_clip(n):
-    y, g = value_and_grad(lambda x: q.fourier_sign(x, tf.constant(n)), X)
+    y, g = value_and_grad(lambda x: fourier.fourier_sign(x, tf.constant(n)), X)
     series = sum(np.cos((2 * i + 1) * 0.1 * X.astype("float64")) for i in range(n + 1))
     expected = np.where(np.abs(X) <= 1, 4 * 0.1 / math.pi * series, 0.0)
     np.testing.assert_array_equal(y, SIGN)
@@ -143,7 +143,7 @@ def _mlp(rows, quantizer):
 
 def test_fda_activation_adds_the_noise_only_in_training():
     a = np.random.default_rng(8).normal(size=(2, 3, 3, 128)).astype("float32")
-    quantizer = q.FdaActivationSign()
+    quantizer = fourier.FdaActivationSign()
     quantizer.build(a.shape)
     assert tuple(quantizer.fc1.shape) == (128, 2) and tuple(quantizer.fc2.shape) == (2, 128)
     sign = np.where(a >= 0, 1.0, -1.0)
@@ -153,14 +153,14 @@ def test_fda_activation_adds_the_noise_only_in_training():
 
 
 def test_fda_narrow_layers_have_no_mlp_like_bibench():
-    quantizer = q.FdaActivationSign()
+    quantizer = fourier.FdaActivationSign()
     quantizer.build((1, 4, 4, 16))   # 16 // 64 = 0 hidden units: only 0.1 sin(a) remains
     assert quantizer.fc1 is None and quantizer.trainable_weights == []
 
 
 def test_fda_kernel_forward_in_training_and_inference():
     w = kernel(9, shape=(3, 3, 16, 4))
-    quantizer = q.FdaKernelSign()
+    quantizer = fourier.FdaKernelSign()
     quantizer.build(w.shape)
     quantizer.noise_weight.assign(0.05)
     alpha = np.abs(w).mean(axis=(0, 1, 2))
@@ -174,7 +174,7 @@ def test_fda_kernel_forward_in_training_and_inference():
 
 def test_fda_kernel_gradient_is_alpha_times_fourier_without_noise():
     w = kernel(10, shape=(1, 1, 2, 3))
-    quantizer = q.FdaKernelSign()
+    quantizer = fourier.FdaKernelSign()
     quantizer.build(w.shape)
     quantizer.noise_weight.assign(0.0)
     _, g = value_and_grad(lambda x: quantizer(x, training=True), w)

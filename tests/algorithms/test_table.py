@@ -15,7 +15,8 @@ from bibench_deploy.reports.deployability import (END, START, collect, render_ma
 def fake_manifest(algo: str) -> dict:
     return {
         "schema_version": 1, "name": f"resnet18-{algo}", "arch": "resnet18", "algo": algo,
-        "input_shape": [1, 32, 32, 3], "artefacts": {"lce": {"path": "m.tflite", "bytes": 2_500_000}},
+        "input_shape": [1, 32, 32, 3],
+        "artefacts": {"lce": {"path": "m.tflite", "bytes": 2_500_000}},
         "training": {"test_accuracy": 0.5},
         "audit": {"lce": {"op_histogram": {"LceBconv2d": 16, "LceQuantize": 16, "ABS": 16},
                           "extra_float_ops": {"ABS": {"count": 16, "flops": 1000}},

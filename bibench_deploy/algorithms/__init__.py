@@ -14,7 +14,7 @@ from bibench_deploy.registry import Registry
 
 ALGORITHMS: Registry[Algorithm] = Registry("algorithm")
 
-_NOT_ALGORITHMS = {"base", "layers", "quantizers", "schedules"}
+_NOT_ALGORITHMS = {"base", "fourier", "layers", "quantizers", "schedules"}
 
 
 def _import_all() -> None:

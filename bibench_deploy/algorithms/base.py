@@ -31,6 +31,8 @@ class Algorithm:
     inference_operator: ClassVar[str]
     binarized: ClassVar[bool] = True
     dabnn: ClassVar[DabnnSupport] = DabnnSupport(True)
+    # Float operator types the inference operator adds around its binary convs in LCE.
+    inference_float_ops: ClassVar[tuple[str, ...]] = ()
 
     # Activation used by the architectures between blocks (BiBench: Hardtanh everywhere).
     def activation(self, x: Any, name: str) -> Any:
@@ -46,6 +48,11 @@ class Algorithm:
     def binary_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
                     deploy: bool = False) -> Any:
         """One binarized conv; the architecture adds BatchNorm after it."""
+        return self.quant_conv(x, filters, kernel_size, strides, name, deploy)
+
+    def quant_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
+                   deploy: bool) -> Any:
+        """The `QuantConv2D` with this algorithm's quantizers (same-one padding, no bias)."""
         import larq as lq
         from bibench_deploy.algorithms.layers import symmetric_padding
         _quiet_starved_weights_warning()

@@ -2,8 +2,9 @@
 
 Activations: sign(a) with the clipped STE. Weights: alpha_c * sign(W) with alpha_c = mean|W| per
 output channel, detached (BiBench's per-channel form; the paper uses one scalar per layer),
-gradient alpha_c * clipSTE. Larq's `magnitude_aware_sign` is exactly this quantizer. LCE folds
-alpha_c into the binary conv's output multiplier.
+gradient clipSTE (BiBench keeps alpha inside the detached part, so the gradient is not scaled by
+it; Larq's `magnitude_aware_sign` would scale it). LCE folds alpha_c into the binary conv's
+output multiplier.
 """
 
 from bibench_deploy.algorithms import ALGORITHMS
@@ -17,7 +18,8 @@ class DoReFa(Algorithm):
     inference_operator = "alpha_c * (sign(a) (*) sign(W))"
 
     def kernel_quantizer(self, deploy: bool):
-        return "magnitude_aware_sign"
+        from bibench_deploy.algorithms.quantizers import MeanScaledSign
+        return MeanScaledSign()
 
 
 ALGORITHMS.register(DoReFa.name, DoReFa())

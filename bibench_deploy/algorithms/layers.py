@@ -1,7 +1,13 @@
-"""Small Keras layers shared by algorithms and architectures, serialisable by registered name."""
+"""Small Keras layers shared by algorithms and architectures, serialisable by registered name.
+
+The learnable or runtime parts of an algorithm that sit around its binary conv live here. A layer
+that costs float operations at inference says how many in `extra_flops()` (one FLOP per output
+element, per input element for reductions: the convention of the flatbuffer audit).
+"""
 
 from __future__ import annotations
 
+from math import prod
 from typing import Any
 
 
@@ -26,24 +32,116 @@ def symmetric_padding(x: Any, kernel_size: int, strides: int, name: str) -> tupl
     return tf.keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x), "valid"
 
 
+def channel_shift(x: Any, name: str) -> Any:
+    """x + b, b learnable per channel, init 0 (ReActNet's RSign threshold)."""
+    return _layer_classes()["ChannelShift"](name=name)(x)
+
+
+def channel_scale(x: Any, name: str) -> Any:
+    """x * alpha, alpha learnable per channel, init uniform(0, 1) (ReCU)."""
+    return _layer_classes()["ChannelScale"](name=name)(x)
+
+
+def sample_scale(conv_out: Any, conv_in: Any, name: str) -> Any:
+    """conv_out * mean|conv_in| per sample, detached (XNOR-Net's beta on the conv output)."""
+    return _layer_classes()["SampleScale"](name=name)([conv_out, conv_in])
+
+
+def spatial_scale(x: Any, name: str) -> Any:
+    """x * Gamma, Gamma[h, w, c] = h_scale[h] * w_scale[w] * o_scale[c], init 1 (XNOR-Net++)."""
+    return _layer_classes()["SpatialScale"](name=name)(x)
+
+
 _CLASSES: dict[str, Any] = {}
 
 
 def _layer_classes() -> dict[str, Any]:
     """Define the layer classes on first use, so importing this module does not import TF."""
-    if _CLASSES:
-        return _CLASSES
-    import tensorflow as tf
+    if not _CLASSES:
+        _define_classes()
+    return _CLASSES
 
-    @tf.keras.utils.register_keras_serializable(package="bibench")
+
+def _define_classes() -> None:
+    import tensorflow as tf
+    register = tf.keras.utils.register_keras_serializable(package="bibench")
+
+    @register
     class Hardtanh(tf.keras.layers.Layer):
         def call(self, inputs):
             return tf.clip_by_value(inputs, -1.0, 1.0)
 
-    _CLASSES["Hardtanh"] = Hardtanh
-    return _CLASSES
+    @register
+    class ChannelShift(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            self.elements = prod(input_shape[1:])
+            self.threshold = self.add_weight(name="threshold", shape=(input_shape[-1],),
+                                             initializer="zeros")
+
+        def call(self, inputs):
+            return inputs + self.threshold
+
+        def extra_flops(self) -> int:
+            return self.elements  # one ADD per input element
+
+    @register
+    class ChannelScale(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            self.alpha = self.add_weight(name="alpha", shape=(input_shape[-1],),
+                                         initializer=tf.keras.initializers.RandomUniform(0.0, 1.0))
+
+        def call(self, inputs):
+            return inputs * self.alpha
+
+        def extra_flops(self) -> int:
+            return 0  # per output channel: folds into the binary conv's output multiplier
+
+    @register
+    class SampleScale(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            out_shape, in_shape = input_shape
+            self.out_elements, self.in_elements = prod(out_shape[1:]), prod(in_shape[1:])
+            self.in_positions = prod(in_shape[1:3])
+
+        def call(self, inputs):
+            conv_out, conv_in = inputs
+            # Mean over C, then over (H, W): the same value as one mean over (H, W, C), but
+            # short float sums, so TF and TFLite round it alike (a 1e-5 relative difference in
+            # beta flips bits at near-threshold positions, and flips compound with depth).
+            per_position = tf.reduce_mean(tf.abs(conv_in), axis=-1, keepdims=True)
+            beta = tf.reduce_mean(per_position, axis=[1, 2], keepdims=True)
+            return conv_out * tf.stop_gradient(beta)
+
+        def extra_flops(self) -> int:
+            # ABS and the channel MEAN per input element, the spatial MEAN per position, MUL
+            return 2 * self.in_elements + self.in_positions + self.out_elements
+
+    @register
+    class SpatialScale(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            height, width, channels = (int(d) for d in input_shape[1:])
+            self.elements = height * width * channels
+            self.h_scale = self.add_weight(name="h_scale", shape=(height, 1, 1), initializer="ones")
+            self.w_scale = self.add_weight(name="w_scale", shape=(1, width, 1), initializer="ones")
+            self.o_scale = self.add_weight(name="o_scale", shape=(channels,), initializer="ones")
+
+        def call(self, inputs):
+            # Flattened first: LCE 0.16 fuses any constant MUL that directly follows a binary
+            # conv into its per-channel output multiplier without checking shapes, and the
+            # interpreter then refuses the [H, W, C]-shaped multiplier. Values are unchanged.
+            gamma = tf.reshape(self.h_scale * self.w_scale * self.o_scale, [-1])
+            flat = tf.reshape(inputs, [-1, self.elements]) * gamma
+            return tf.reshape(flat, tf.shape(inputs))
+
+        def extra_flops(self) -> int:
+            return self.elements  # one MUL per output element (the reshapes move no data)
+
+    _CLASSES.update({cls.__name__: cls for cls in (Hardtanh, ChannelShift, ChannelScale,
+                                                    SampleScale, SpatialScale)})
 
 
 def custom_objects() -> dict[str, Any]:
     """Everything needed to reload a saved model (registered objects load by name anyway)."""
+    import bibench_deploy.algorithms.fourier  # noqa: F401  (registers the quantizers)
+    import bibench_deploy.algorithms.quantizers  # noqa: F401
     return dict(_layer_classes())

@@ -7,9 +7,10 @@ Every number is read from the flatbuffer itself or from running it:
   binarized conv runs as a binary kernel).
 - `float_fallback_macs`: MACs in float CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED beyond
   the model's full-precision layers; non-zero means binarized convs run as float convs.
-- `extra_float_ops`: float operators whose type the FP32 baseline of the same architecture does
-  not run (e.g. ABS, MEAN, MUL of a runtime scale), with their element counts;
-  `extra_float_flops` counts one FLOP per output element (per input element for reductions).
+- `extra_float_ops`: float operators beyond those of the FP32 baseline of the same architecture
+  (e.g. ABS, MEAN, MUL of a runtime scale), per type: the surplus count over the baseline and
+  the surplus FLOPs, one FLOP per output element (per input element for reductions);
+  `extra_float_flops` is their sum.
 - `max_abs_diff`, `top1_agreement`: LCE interpreter vs the Keras model on the audit batch.
 """
 
@@ -34,26 +35,42 @@ def compare_outputs(reference: np.ndarray, candidate: np.ndarray) -> dict[str, A
             "reference_max_abs": float(np.abs(reference).max())}
 
 
-def _extra_float_ops(graph: Graph, baseline_types: set[str]) -> dict[str, dict[str, int]]:
-    extra: dict[str, dict[str, int]] = {}
+def _op_flops(graph: Graph, op: Any) -> int:
+    if op.type in REDUCTIONS:
+        return prod(graph.shapes.get(op.inputs[0], ()))
+    return op.output_elements
+
+
+def float_op_totals(graph: Graph) -> dict[str, dict[str, int]]:
+    """Per float operator type (binary kernels and MAC ops aside): count and FLOPs."""
+    totals: dict[str, dict[str, int]] = {}
     for op in graph.ops:
-        if op.type in LCE_OPS or op.type in FLOAT_MAC_OPS or op.type in baseline_types:
+        if op.type in LCE_OPS or op.type in FLOAT_MAC_OPS:
             continue
-        elements = (prod(graph.shapes.get(op.inputs[0], ())) if op.type in REDUCTIONS
-                    else op.output_elements)
-        entry = extra.setdefault(op.type, {"count": 0, "flops": 0})
+        entry = totals.setdefault(op.type, {"count": 0, "flops": 0})
         entry["count"] += 1
-        entry["flops"] += elements
+        entry["flops"] += _op_flops(graph, op)
+    return totals
+
+
+def _extra_float_ops(graph: Graph, baseline: Graph) -> dict[str, dict[str, int]]:
+    base = float_op_totals(baseline)
+    extra = {}
+    for op_type, entry in float_op_totals(graph).items():
+        ref = base.get(op_type, {"count": 0, "flops": 0})
+        if entry["count"] > ref["count"]:
+            extra[op_type] = {"count": entry["count"] - ref["count"],
+                              "flops": max(0, entry["flops"] - ref["flops"])}
     return extra
 
 
 def audit_graph(graph: Graph, keras_totals: dict[str, Any],
-                baseline_types: Optional[set[str]]) -> dict[str, Any]:
+                baseline: Optional[Graph]) -> dict[str, Any]:
     bconv_macs = sum(op.macs for op in graph.ops if op.type == BCONV)
     float_macs = sum(op.macs for op in graph.ops if op.type in FLOAT_MAC_OPS)
     expected_binary = int(keras_totals.get("bops", 0))
     expected_float = int(keras_totals.get("mac_flops", keras_totals.get("flops", 0)))
-    extra = _extra_float_ops(graph, baseline_types) if baseline_types is not None else {}
+    extra = _extra_float_ops(graph, baseline) if baseline is not None else {}
     return {
         "op_histogram": graph.histogram(),
         "binary_macs_expected": expected_binary,

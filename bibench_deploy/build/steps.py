@@ -58,7 +58,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     complexity = compare_to_fp32(binary_counts, fp32_counts)
     fp32_graph = read_graph(fp32_fb)
     binary_audit = audit_mod.audit_graph(read_graph(binary_fb), binary_counts["totals"],
-                                         set(fp32_graph.histogram()))
+                                         fp32_graph)
     binary_audit.update(audit_mod.compare_outputs(reference, interpret(binary_fb, x)))
     binary_audit["deploy_graph_vs_keras"] = deploy_numerics
     binary_audit["dropped_training_layers"] = dropped

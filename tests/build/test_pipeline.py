@@ -123,7 +123,7 @@ def test_audit_shows_a_conversion_that_falls_back_to_float():
     for quantizer, share in (("ste_sign", 1.0), (ScaledSign(), 0.0)):
         keras_model = model(quantizer)
         flatbuffer = convert(keras_model)
-        audit = audit_graph(read_graph(flatbuffer), count_model(keras_model)["totals"], set())
+        audit = audit_graph(read_graph(flatbuffer), count_model(keras_model)["totals"], None)
         assert audit["binary_macs_expected"] == 8 * 8 * 32 * 9 * 32
         assert audit["binary_mac_share"] == share
         assert audit["float_fallback_macs"] == (1.0 - share) * audit["binary_macs_expected"]

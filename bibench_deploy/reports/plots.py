@@ -26,15 +26,17 @@ def _grouped(rows: list[dict[str, Any]], key) -> dict[Any, list[dict[str, Any]]]
 
 
 def _yerr(rows, value, low, high) -> list[list[float]]:
-    return [[r[value] - r[low] if r[low] is not None else 0 for r in rows],
-            [r[high] - r[value] if r[high] is not None else 0 for r in rows]]
+    """Error bar lengths; an interval that does not contain the value (another estimator's
+    interval) is drawn only on the side where it extends past it."""
+    return [[max(0.0, r[value] - r[low]) if r[low] is not None else 0 for r in rows],
+            [max(0.0, r[high] - r[value]) if r[high] is not None else 0 for r in rows]]
 
 
 def _plain_log_ticks(ax) -> None:
     from matplotlib.ticker import FuncFormatter
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-        axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
 
 
 def _speedup_limits(rows) -> tuple[float, float]:
@@ -137,6 +139,8 @@ def op_breakdown_plot(profile: list[dict[str, Any]], path: Path) -> Path | None:
     for i, node in enumerate([*named, "other"]):
         widths = [sum(r["avg_ms"] or 0 for r in rows if (r["node_type"] == node) or
                       (node == "other" and r["node_type"] not in named)) for rows in cells.values()]
+        if not any(widths):
+            continue
         ax.barh(labels, widths, left=left, color=f"C{i % 10}" if node != "other" else "0.7", label=node)
         left = [a + b for a, b in zip(left, widths)]
     ax.invert_yaxis()

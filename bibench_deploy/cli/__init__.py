@@ -31,7 +31,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def _register() -> None:
-    from bibench_deploy.cli import build, report  # noqa: F401  (each module adds its commands to `app`)
+    from bibench_deploy.cli import build, devices, report, run  # noqa: F401  (each adds its commands to `app`)
 
 
 def main() -> None:

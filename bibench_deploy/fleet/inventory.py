@@ -1,0 +1,197 @@
+"""The fleet file: which devices exist, how to reach them, what they can run.
+
+Validated completely at load time, before any network traffic; every error names the file, the
+device and the field. Commands in the file are argument lists, never shell text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bibench_deploy.errors import FleetError
+
+ENGINE_NAMES = ("lce_interpreter", "lce_benchmark_model")
+ArgList = list[str]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineConfig(_Strict):
+    """One engine on one device. `binary` is a host file pushed to the device; `remote_path` a
+    file already there; `python` the device's interpreter for `lce_interpreter`."""
+    binary: Optional[str] = None
+    remote_path: Optional[str] = None
+    python: Optional[str] = None
+    use_indirect_bgemm: list[bool] = Field(default_factory=lambda: [True])
+    use_xnnpack: list[bool] = Field(default_factory=lambda: [False])
+    op_profiling: bool = False
+
+    @field_validator("use_indirect_bgemm", "use_xnnpack", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return value if isinstance(value, list) else [value]
+
+
+class DeviceConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    transport: Literal["ssh", "local", "adb"]
+    host: Optional[str] = None
+    port: Optional[int] = Field(default=None, ge=1, le=65535)
+    user: Optional[str] = None
+    identity_file: Optional[str] = None
+    known_hosts: Optional[str] = None
+    ssh_config: Optional[str] = None
+    serial: Optional[str] = None
+    arch: Optional[str] = None
+    tags: list[str] = Field(default_factory=list)
+    work_dir: str = "~/.cache/bibench-deploy/device"
+    threads: list[int] = Field(default_factory=lambda: [1])
+    affinity: Union[str, dict[int, str], None] = None
+    timeout_s: Optional[float] = Field(default=None, gt=0)
+    cooldown_s: float = Field(default=0.0, ge=0)
+    max_start_temp_c: Optional[float] = None
+    state_commands: dict[str, ArgList] = Field(default_factory=dict)
+    engines: dict[str, EngineConfig]
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _threads_list(cls, value):
+        return value if isinstance(value, list) else [value]
+
+    @field_validator("threads")
+    @classmethod
+    def _threads_positive(cls, value):
+        if not value or any(t < 1 for t in value):
+            raise ValueError("threads must be a non-empty list of positive integers")
+        return value
+
+    @field_validator("state_commands", mode="before")
+    @classmethod
+    def _commands_are_lists(cls, value):
+        for key, command in (value or {}).items():
+            if not isinstance(command, list) or not command:
+                raise ValueError(f"state command {key!r} must be a non-empty list of arguments "
+                                 "(commands are never run through a shell)")
+        return value
+
+    @field_validator("engines")
+    @classmethod
+    def _known_engines(cls, value):
+        unknown = sorted(set(value) - set(ENGINE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown engine {unknown[0]!r}; choose from {', '.join(ENGINE_NAMES)}")
+        if not value:
+            raise ValueError("at least one engine is needed")
+        return value
+
+    @field_validator("affinity")
+    @classmethod
+    def _masks_are_hex(cls, value):
+        for mask in ([value] if isinstance(value, str) else (value or {}).values()):
+            _mask_cores(mask)
+        return value
+
+    @model_validator(mode="after")
+    def _transport_fields(self):
+        if self.transport == "ssh" and not self.host:
+            raise ValueError("transport ssh needs 'host' (an address or an ~/.ssh/config alias)")
+        for threads in self.threads:
+            mask = self.affinity_for(threads)
+            if mask and threads > _mask_cores(mask):
+                raise ValueError(f"threads {threads} exceed the {_mask_cores(mask)} cores of "
+                                 f"affinity mask {mask}")
+        return self
+
+    def affinity_for(self, threads: int) -> str:
+        if isinstance(self.affinity, dict):
+            return self.affinity.get(threads, "")
+        return self.affinity or ""
+
+
+def _mask_cores(mask: str) -> int:
+    try:
+        return bin(int(mask, 16)).count("1")
+    except ValueError:
+        raise ValueError(f"affinity mask {mask!r} is not hexadecimal (e.g. 'f0')") from None
+
+
+class Fleet(_Strict):
+    devices: list[DeviceConfig]
+    path: Optional[Path] = None
+    sha256: str = ""
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_names(cls, value):
+        names = [d.name for d in value]
+        duplicate = next((n for n in names if names.count(n) > 1), None)
+        if duplicate:
+            raise ValueError(f"device name {duplicate!r} is used twice")
+        if not value:
+            raise ValueError("no devices declared")
+        return value
+
+    def select(self, names: Optional[list[str]]) -> list[DeviceConfig]:
+        if not names:
+            return list(self.devices)
+        known = {d.name: d for d in self.devices}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise FleetError(f"{self.path}: no device named {missing[0]!r}; "
+                             f"devices are {', '.join(known)}")
+        return [known[n] for n in names]
+
+
+def load_fleet(path: Path) -> Fleet:
+    path = Path(path)
+    if not path.is_file():
+        raise FleetError(f"{path}: fleet file not found")
+    raw = path.read_bytes()
+    data = _parse_yaml(path, raw)
+    devices = data.get("devices")
+    if not isinstance(devices, list):
+        raise FleetError(f"{path}: needs a top-level 'devices:' list")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise FleetError(f"{path}: 'defaults' must be a mapping")
+    unknown = sorted(set(data) - {"devices", "defaults"})
+    if unknown:
+        raise FleetError(f"{path}: unknown top-level key {unknown[0]!r} (expected devices, defaults)")
+    parsed = [_device(path, i, {**defaults, **d} if isinstance(d, dict) else d)
+              for i, d in enumerate(devices)]
+    try:
+        return Fleet(devices=parsed, path=path, sha256=hashlib.sha256(raw).hexdigest())
+    except ValidationError as exc:
+        raise FleetError(f"{path}: {exc.errors()[0]['msg']}") from None
+
+
+def _parse_yaml(path: Path, raw: bytes) -> dict:
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise FleetError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise FleetError(f"{path}: expected a mapping with a 'devices:' list")
+    return data
+
+
+def _device(path: Path, index: int, data) -> DeviceConfig:
+    if not isinstance(data, dict):
+        raise FleetError(f"{path}: device #{index + 1} must be a mapping")
+    label = data.get("name") or f"#{index + 1}"
+    try:
+        return DeviceConfig.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"]) or "(device)"
+        message = error["msg"].removeprefix("Value error, ")
+        raise FleetError(f"{path}: device {label!r}: field {field}: {message}") from None

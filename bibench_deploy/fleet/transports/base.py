@@ -1,0 +1,151 @@
+"""What every transport offers: run an argument list under a deadline, push files by content.
+
+A transport knows how to execute `argv` on its device (`_exec`) and copy one file (`_upload`);
+deadlines, content addressing and hash verification live here, once for all transports.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from bibench_deploy.errors import FleetError
+
+HOST_GRACE_S = 5.0        # the host waits this much longer than the device-side deadline
+SIGKILL_RC = 137          # what `timeout -s KILL` returns when it killed the command
+
+
+class TransportError(FleetError):
+    """A device could not be used through its transport."""
+
+
+class ConnectError(TransportError):
+    """Connecting failed in a way that may pass (refused, timed out): retried with backoff."""
+
+
+class HostKeyError(TransportError):
+    """The device's host key is unknown or changed: never retried."""
+
+
+class AuthError(TransportError):
+    """Authentication failed: never retried."""
+
+
+class ConnectionLost(TransportError):
+    """An established connection broke while a command ran."""
+
+
+class TransferError(TransportError):
+    """A file could not be pushed, or it did not hash to its sha256 on the device."""
+
+
+@dataclass
+class CommandResult:
+    rc: int
+    stdout: str
+    stderr: str
+    elapsed_s: float
+    timed_out: bool = False
+
+
+@dataclass(frozen=True)
+class Blob:
+    """A host file to be present on the device under a name derived from its sha256."""
+    local: Path
+    sha256: str
+    suffix: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.sha256}{self.suffix}"
+
+
+# Fixed scripts: they take every variable part as a positional parameter, never as text.
+_LIST_SCRIPT = 'mkdir -p -- "$1" && cd -- "$1" && shift && sha256sum -- "$@" 2>/dev/null; exit 0'
+_SEAL_SCRIPT = ('cd -- "$1" && h=$(sha256sum -- "$2" | cut -d" " -f1) && [ "$h" = "$3" ] '
+                '&& mv -f -- "$2" "$4" || { rm -f -- "$2"; echo "uploaded file hashes to $h" >&2; exit 3; }')
+
+
+class Transport:
+    """Base class. Subclasses implement connect, close, _exec and _upload."""
+
+    def __init__(self, device):
+        self.device = device
+        self.work_dir = self._device_path(device.work_dir)
+        self.bytes_pushed = 0
+
+    @staticmethod
+    def _device_path(path: str) -> str:
+        # Commands and SFTP both start in the home directory, so '~/x' is simply 'x'.
+        if path == "~":
+            return "."
+        return path[2:] if path.startswith("~/") else path
+
+    @property
+    def blob_dir(self) -> str:
+        return str(PurePosixPath(self.work_dir) / "blobs")
+
+    def connect(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def _exec(self, argv: list[str], host_deadline_s: float) -> CommandResult:
+        raise NotImplementedError
+
+    def _upload(self, local: Path, remote: str) -> None:
+        raise NotImplementedError
+
+    def run(self, argv: list[str], deadline_s: float) -> CommandResult:
+        """Run `argv` on the device, killed there by `timeout -s KILL` after `deadline_s`."""
+        seconds = max(1, math.ceil(deadline_s))
+        result = self._exec(["timeout", "-s", "KILL", str(seconds), *argv], seconds + HOST_GRACE_S)
+        if result.rc == SIGKILL_RC and result.elapsed_s >= seconds - 0.5:
+            result.timed_out = True
+        return result
+
+    def sh(self, script: str, args: list[str], deadline_s: float = 30.0) -> CommandResult:
+        """Run one of the tool's own fixed scripts; `args` reach it as $1, $2, ..."""
+        return self.run(["sh", "-c", script, "sh", *args], deadline_s)
+
+    def remote_path(self, blob: Blob) -> str:
+        return str(PurePosixPath(self.blob_dir) / blob.name)
+
+    def present_blobs(self, blobs: list[Blob]) -> set[str]:
+        """Names of the blobs already on the device with the right content."""
+        result = self.sh(_LIST_SCRIPT, [self.blob_dir, *[b.name for b in blobs]])
+        if result.rc != 0:
+            raise TransferError(f"cannot list {self.blob_dir} on the device: {_last_line(result.stderr)}")
+        hashes = {}
+        for line in result.stdout.splitlines():
+            digest, _, name = line.partition(" ")
+            hashes[name.strip().lstrip("*")] = digest
+        return {b.name for b in blobs if hashes.get(b.name) == b.sha256}
+
+    def ensure(self, blobs: list[Blob]) -> dict[str, str]:
+        """Push what is missing or corrupted; returns sha256 -> path on the device."""
+        present = self.present_blobs(blobs)
+        for blob in blobs:
+            if blob.name not in present:
+                self._push(blob)
+        return {b.sha256: self.remote_path(b) for b in blobs}
+
+    def _push(self, blob: Blob, tries: int = 2) -> None:
+        part = f".{blob.name}.part"
+        for attempt in range(1, tries + 1):
+            self._upload(blob.local, str(PurePosixPath(self.blob_dir) / part))
+            self.bytes_pushed += blob.local.stat().st_size
+            sealed = self.sh(_SEAL_SCRIPT, [self.blob_dir, part, blob.sha256, blob.name])
+            if sealed.rc == 0:
+                return
+            reason = _last_line(sealed.stderr)
+        raise TransferError(f"upload of {blob.local.name} did not verify after {tries} tries "
+                            f"(expected sha256 {blob.sha256[:12]}, {reason})")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else "no message"

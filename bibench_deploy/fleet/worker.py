@@ -1,0 +1,313 @@
+"""One device's worker: connect, probe, push, then measure its cells one at a time.
+
+Every way a device can fail becomes a status row for the cells it affects; the worker never
+raises, so the other devices carry on. Connecting is retried with backoff (the attempts are
+recorded); a measurement is never retried.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from bibench_deploy.fleet import rows as rowlib
+from bibench_deploy.fleet.engines import ENGINES
+from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
+from bibench_deploy.fleet.plan import Cell, pairs
+from bibench_deploy.fleet.probe import DeviceInfo, probe_info, probe_state, throttling_began
+from bibench_deploy.fleet.stats import summarize
+from bibench_deploy.fleet.transports import open_transport
+from bibench_deploy.fleet.transports.base import (AuthError, Blob, ConnectError, ConnectionLost,
+                                                  HostKeyError, TransferError, TransportError)
+
+COOLDOWN_POLL_S = 2.0
+COOLDOWN_MAX_WAIT_S = 120.0
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    run_dir: Path
+    tool_version: str
+    measure: Measure
+    journal: object
+    max_spread_pct: float = 5.0
+    trust_new_hosts: bool = False
+    connect_tries: int = 3
+    backoff_s: float = 0.5
+    stop: threading.Event = field(default_factory=threading.Event)
+    measuring: Optional[threading.Semaphore] = None
+    prior_attempts: dict[str, int] = field(default_factory=dict)
+    on_progress: Callable[[str, dict], None] = lambda device, update: None
+
+
+class CellFailed(Exception):
+    def __init__(self, status: str, error: str):
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+@dataclass
+class EngineReady:
+    paths: dict[str, str] = field(default_factory=dict)
+    version: str = ""
+    sha256: str = ""
+    problem: Optional[CellFailed] = None
+
+
+class DeviceWorker:
+    def __init__(self, device, cells: list[Cell], ctx: RunContext):
+        self.device, self.cells, self.ctx = device, cells, ctx
+        self.transport = None
+        self.info = DeviceInfo()
+        self.engines: dict[str, EngineReady] = {}
+        self.connect_attempts = 0
+        self.done = 0
+
+    # ---- the loop --------------------------------------------------------------------------
+    def run(self) -> None:
+        remaining = pairs(self.cells)
+        try:
+            while remaining and not self.ctx.stop.is_set():
+                if self.transport is None and not self._connect(remaining):
+                    return
+                pair = remaining.pop(0)
+                self._measure_pair(pair)
+        except Exception as exc:  # a bug: keep its trace, give the device's cells a row, go on
+            self._internal_error(exc, remaining)
+        finally:
+            if self.transport is not None:
+                self.transport.close()
+            self._progress(state="stopped" if self.ctx.stop.is_set() else "done", cell="")
+
+    def _internal_error(self, exc: Exception, remaining: list[list[Cell]]) -> None:
+        import traceback
+        folder = self.ctx.run_dir / "raw" / self.device.name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "internal-error.txt").write_text(traceback.format_exc())
+        journaled = set(self.ctx.journal.rows())
+        for cell in self.cells:
+            if cell.key not in journaled:
+                self._journal(cell, rowlib.finish(self._row(cell), "run_failed",
+                                                  f"internal error: {exc!r}", self._attempt(cell)))
+
+    def _progress(self, **update) -> None:
+        self.ctx.on_progress(self.device.name, update)
+
+    def _connect(self, remaining: list[list[Cell]]) -> bool:
+        """Connect (with retries) and get ready; on failure every remaining cell gets a row."""
+        self._progress(state="connecting")
+        try:
+            self.transport = self._connect_with_retries()
+            self.info = probe_info(self.transport)
+            self.engines = {name: self._ready_engine(name) for name in self.device.engines}
+            return True
+        except (TransportError, ParseError) as exc:
+            if self.transport is not None:
+                self.transport.close()
+                self.transport = None
+            status = "unreachable" if not isinstance(exc, TransferError) else "transfer_failed"
+            for pair in remaining:
+                for cell in pair:
+                    self._journal(cell, rowlib.finish(self._row(cell), status, str(exc),
+                                                      self._attempt(cell)))
+            remaining.clear()
+            return False
+
+    def _connect_with_retries(self):
+        delay = self.ctx.backoff_s
+        for attempt in range(1, self.ctx.connect_tries + 1):
+            self.connect_attempts += 1
+            transport = open_transport(self.device, self.ctx.trust_new_hosts)
+            try:
+                transport.connect()
+                return transport
+            except (HostKeyError, AuthError):
+                transport.close()
+                raise
+            except (ConnectError, ConnectionLost) as exc:
+                transport.close()
+                if attempt == self.ctx.connect_tries or self.ctx.stop.is_set():
+                    raise ConnectError(f"{exc} (after {attempt} attempts)") from None
+                time.sleep(delay)
+                delay *= 2
+
+    def _ready_engine(self, name: str) -> EngineReady:
+        engine, config = ENGINES.get(name), self.device.engines[name]
+        problem = engine.binary_problem(config, self.info.arch)
+        if problem:
+            return EngineReady(problem=CellFailed("unsupported", f"{name}: {problem}"))
+        try:
+            paths = self.transport.ensure(engine.files(config))
+        except TransferError as exc:
+            return EngineReady(problem=CellFailed("transfer_failed", f"{name}: {exc}"))
+        checked = self.transport.run(engine.check_argv(self.device, config, paths), 60.0)
+        if checked.rc != 0:
+            reason = rowlib.first_line(checked.stderr) or f"exit code {checked.rc}"
+            return EngineReady(problem=CellFailed("unsupported", f"{name} cannot run on the "
+                                                  f"device: {reason}"))
+        return EngineReady(paths, engine.check_version(checked.stdout), engine.engine_sha256(config))
+
+    # ---- one pair of cells -----------------------------------------------------------------
+    def _measure_pair(self, pair: list[Cell]) -> None:
+        ready = self.engines[pair[0].engine]
+        if ready.problem:
+            return self._fail_all(pair, ready.problem)
+        started = time.monotonic()
+        try:
+            self._progress(state="pushing", cell=pair[0].model.name)
+            models = self._push_models(pair)
+            launches, states, failures, engine_s = self._launch_repeats(pair, ready, models)
+        except TransferError as exc:
+            return self._fail_all(pair, CellFailed("transfer_failed", str(exc)))
+        except ConnectionLost as exc:
+            self.transport.close()
+            self.transport = None
+            return self._fail_all(pair, CellFailed("unreachable", f"connection lost during "
+                                                   f"measurement: {exc}"))
+        if self.ctx.stop.is_set() and any(len(v) < self.ctx.measure.repeats and k not in failures
+                                          for k, v in launches.items()):
+            return  # interrupted mid-pair: nothing journaled, --resume measures the pair again
+        self._op_profile(pair, ready, models, failures)
+        overhead_s = (time.monotonic() - started - engine_s) / len(pair)
+        for cell in pair:
+            row = self._cell_row(cell, ready, launches[cell.key], states[cell.key],
+                                 failures.get(cell.key))
+            row["overhead_s"] = overhead_s
+            self._journal(cell, row)
+
+    def _push_models(self, pair: list[Cell]) -> dict[str, str]:
+        blobs = [Blob(c.model.path, c.model.sha256, ".tflite") for c in pair]
+        missing_kb = sum(b.local.stat().st_size for b in blobs) / 1024
+        present = self.transport.present_blobs(blobs)
+        if present != {b.name for b in blobs} and self.info.disk_free_kb is not None \
+                and missing_kb > self.info.disk_free_kb:
+            raise TransferError(f"device disk full: {self.info.disk_free_kb} KB free in "
+                                f"{self.device.work_dir}, models need {missing_kb:.0f} KB")
+        return self.transport.ensure(blobs)
+
+    def _launch_repeats(self, pair, ready, models):
+        launches = {c.key: [] for c in pair}
+        states = {c.key: [] for c in pair}
+        failures: dict[str, CellFailed] = {}
+        engine_s = 0.0
+        for repeat in range(1, self.ctx.measure.repeats + 1):
+            for cell in pair:
+                if cell.key in failures or self.ctx.stop.is_set():
+                    continue
+                self._progress(state="measuring", cell=f"{cell.model.name} {cell.model.variant} "
+                               f"t{cell.threads} #{repeat}")
+                try:
+                    launch, before, after, elapsed = self._launch(cell, ready, models, repeat)
+                    engine_s += elapsed
+                    launches[cell.key].append(launch)
+                    states[cell.key].append((before, after))
+                    self._progress(last_ms=launch.median_ms)
+                except CellFailed as failed:
+                    failures[cell.key] = failed
+        return launches, states, failures, engine_s
+
+    def _launch(self, cell: Cell, ready: EngineReady, models: dict[str, str], repeat: int):
+        engine, config = ENGINES.get(cell.engine), self.device.engines[cell.engine]
+        argv = engine.argv(self.device, config, ready.paths, models[cell.model.sha256],
+                           cell.threads, cell.options, self.ctx.measure)
+        if cell.affinity:
+            argv = ["taskset", cell.affinity, *argv]
+        self._cool_down(repeat, cell)
+        before = probe_state(self.transport, self.device.state_commands)
+        deadline = self.device.timeout_s or self.ctx.measure.deadline_s()
+        if self.ctx.measuring is not None:
+            with self.ctx.measuring:
+                result = self.transport.run(argv, deadline)
+        else:
+            result = self.transport.run(argv, deadline)
+        after = probe_state(self.transport, self.device.state_commands)
+        self._raw_log(cell, f"launch-{repeat}", argv, result, before, after)
+        if result.timed_out:
+            raise CellFailed("timeout", f"killed after the {deadline:g} s deadline")
+        if result.rc != 0:
+            raise CellFailed("run_failed", f"exit code {result.rc}: "
+                             f"{rowlib.first_line(result.stderr) or 'no error output'}")
+        try:
+            return engine.parse(result.stdout), before, after, result.elapsed_s
+        except ParseError as exc:
+            raise CellFailed("run_failed", str(exc)) from None
+
+    def _op_profile(self, pair, ready, models, failures) -> None:
+        """One extra, unmeasured launch with per-op profiling, written to ops/<cell>.csv."""
+        engine, config = ENGINES.get(pair[0].engine), self.device.engines[pair[0].engine]
+        if not config.op_profiling or not hasattr(engine, "parse_op_profile"):
+            return
+        for cell in pair:
+            if cell.key in failures:
+                continue
+            argv = engine.argv(self.device, config, ready.paths, models[cell.model.sha256],
+                               cell.threads, cell.options, self.ctx.measure, op_profiling=True)
+            result = self.transport.run(argv, self.device.timeout_s or self.ctx.measure.deadline_s())
+            state = probe_state(self.transport, {})
+            self._raw_log(cell, "op-profile", argv, result, state, state)
+            if result.rc == 0:
+                rowlib.write_ops_csv(self.ctx.run_dir / "ops" / f"{rowlib.cell_slug(cell.key)}.csv",
+                                     engine.parse_op_profile(result.stdout))
+
+    def _cool_down(self, repeat: int, cell: Cell) -> None:
+        if self.device.cooldown_s and (repeat > 1 or cell.model.variant != "binary"):
+            time.sleep(self.device.cooldown_s)
+        limit = self.device.max_start_temp_c
+        waited = 0.0
+        while limit is not None and waited < COOLDOWN_MAX_WAIT_S and not self.ctx.stop.is_set():
+            temp = probe_state(self.transport, {}).temp_c
+            if temp is None or temp <= limit:
+                return
+            time.sleep(COOLDOWN_POLL_S)
+            waited += COOLDOWN_POLL_S
+
+    # ---- rows ------------------------------------------------------------------------------
+    def _row(self, cell: Cell, ready: Optional[EngineReady] = None) -> dict:
+        ready = ready or self.engines.get(cell.engine) or EngineReady()
+        return rowlib.base_row(cell, self.ctx.run_id, self.ctx.tool_version, self.info,
+                               ready.version, ready.sha256)
+
+    def _attempt(self, cell: Cell) -> int:
+        return self.ctx.prior_attempts.get(cell.key, 0) + self.connect_attempts
+
+    def _cell_row(self, cell, ready, launches: list[Launch], states, failure) -> dict:
+        row = self._row(cell, ready)
+        row.update(repeats=len(launches))
+        if states:
+            row.update(rowlib.state_fields(states[0][0], states[-1][1]))
+        if failure:
+            return rowlib.finish(row, failure.status, failure.error, self._attempt(cell))
+        row.update(summarize(launches))
+        status, error = "ok", ""
+        if any(throttling_began(before, after) for before, after in states):
+            status, error = "throttled", "the device reported throttling during the cell"
+        elif len(launches) > 1 and row["repeat_spread_pct"] > self.ctx.max_spread_pct:
+            status = "unstable"
+            error = (f"launch medians differ by {row['repeat_spread_pct']:.1f} % "
+                     f"(limit {self.ctx.max_spread_pct:g} %)")
+        return rowlib.finish(row, status, error, self._attempt(cell))
+
+    def _fail_all(self, pair: list[Cell], failed: CellFailed) -> None:
+        for cell in pair:
+            self._journal(cell, rowlib.finish(self._row(cell), failed.status, failed.error,
+                                              self._attempt(cell)))
+
+    def _journal(self, cell: Cell, row: dict) -> None:
+        self.ctx.journal.append(cell.key, row)
+        self.done += 1
+        self._progress(done=self.done, last_status=row["status"])
+
+    def _raw_log(self, cell: Cell, name: str, argv, result, before, after) -> None:
+        folder = self.ctx.run_dir / "raw" / self.device.name / rowlib.cell_slug(cell.key)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name}.stdout").write_text(result.stdout)
+        (folder / f"{name}.stderr").write_text(result.stderr)
+        (folder / f"{name}.json").write_text(json.dumps({
+            "cell": cell.key, "argv": argv, "rc": result.rc, "elapsed_s": result.elapsed_s,
+            "timed_out": result.timed_out, "state_before": vars(before),
+            "state_after": vars(after)}, indent=1, default=str))

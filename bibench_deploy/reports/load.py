@@ -10,13 +10,13 @@ from typing import Any
 
 from bibench_deploy.errors import BibenchError, ReportError
 from bibench_deploy.manifest import load_manifest
-from bibench_deploy.reports.schema import LATENCY_COLUMNS, OP_PROFILE_COLUMNS, Column
+from bibench_deploy.reports.ops import load_op_profiles
+from bibench_deploy.reports.schema import LATENCY_COLUMNS, Column
 
 LATENCY_CSV = "latency.csv"
 RUN_JSON = "run.json"
 # Without these a row cannot be placed in a report; every other column may be absent.
 REQUIRED_LATENCY = ("device", "engine", "model", "variant", "threads", "status")
-OP_PROFILE_GLOB = "*op_profile*.csv"
 
 
 @dataclass
@@ -75,9 +75,8 @@ def load_run(run_dir: Path) -> Run:
         raise ReportError(f"{latency}: header only, no measured cells")
     info, warnings = _run_info(run_dir)
     run_id = info.get("run_id") or rows[0].get("run_id") or run_dir.name
-    profiles = [row for p in sorted(run_dir.rglob(OP_PROFILE_GLOB))
-                for row in read_typed_csv(p, OP_PROFILE_COLUMNS, ("device", "model", "node_type", "avg_ms"))]
-    return Run(run_dir, str(run_id), info, _latest_attempts(rows), profiles, warnings)
+    rows = _latest_attempts(rows)
+    return Run(run_dir, str(run_id), info, rows, load_op_profiles(run_dir, rows), warnings)
 
 
 def _run_info(run_dir: Path) -> tuple[dict[str, Any], list[str]]:

@@ -165,13 +165,13 @@ COMPARE_COLUMNS: tuple[Column, ...] = (
     Column("speedup_ratio_b_a", float, "speedup_measured_x_b / speedup_measured_x_a"),
 )
 
-# Per-op profiles (lce_benchmark_model --enable_op_profiling, "Summary by node type"), one row per
-# (cell, node type), in any `*op_profile*.csv` file under the run directory.
+# Per-op profiles as the report reads them (bibench_deploy.reports.ops): one row per (cell, node type),
+# from the "Summary by node type" table of lce_benchmark_model --enable_op_profiling.
 OP_PROFILE_COLUMNS: tuple[Column, ...] = (
     Column("device", str, "device name from the fleet file"),
     Column("model", str, "model name <arch>-<algo>"),
     Column("variant", str, "binary or fp32"),
-    *_CELL[2:],
+    *_CELL[1:],
     Column("node_type", str, "TFLite node type (CONV_2D, LceBconv2d, ...)"),
     Column("count", int, "nodes of that type in the graph"),
     Column("avg_ms", float, "average time per inference spent in nodes of that type, ms"),

@@ -9,7 +9,7 @@ import pytest
 
 from bibench_deploy.reports.docs import fill_column_tables
 from bibench_deploy.reports.report import build_report, write_report
-from bibench_deploy.reports.schema import COMPARE_FIELDS, OP_PROFILE_FIELDS, SUMMARY_FIELDS
+from bibench_deploy.reports.schema import COMPARE_FIELDS, SUMMARY_FIELDS
 from tests.reports.measure import MODELS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -68,21 +68,45 @@ def test_only_csv(measured_run, tmp_path):
     assert {p.suffix for p in paths} == {".csv"}
 
 
-def test_op_breakdown_when_profiles_exist(run_copy, tmp_path):
-    # A rendering input shaped like the fleet's op profiles; the values are not measurements.
-    rows = [("local-1", "tiny-bnn", "binary", "LceBconv2d", 2, 0.6), ("local-1", "tiny-bnn", "binary", "CONV_2D", 1, 0.3),
-            ("local-1", "tiny-bnn", "binary", "LceQuantize", 1, 0.1), ("local-1", "tiny-bnn", "fp32", "CONV_2D", 3, 0.9)]
-    with open(run_copy / "cells.op_profile.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=OP_PROFILE_FIELDS)
-        writer.writeheader()
-        for device, model, variant, node, count, ms in rows:
-            writer.writerow({"device": device, "model": model, "variant": variant, "threads": 1,
-                             "use_indirect_bgemm": "false", "use_xnnpack": "false", "node_type": node,
-                             "count": count, "avg_ms": ms, "avg_pct": ""})
-    paths = write_report(build_report(run_copy, MODELS), tmp_path, ("png", "md"))
+# Text in lce_benchmark_model's op-profiling layout, to test parsing and rendering; the values are
+# not measurements. The first node-type table profiles initialisation and must be skipped.
+PROFILE_STDOUT = """\
+Profiling Info for Benchmark Initialization:
+============================== Summary by node type ==============================
+\t             [Node type]\t  [count]\t  [avg ms]\t    [avg %]\t    [cdf %]\t  [mem KB]\t[times called]
+\t ModifyGraphWithDelegate\t        1\t     5.000\t   100.000%\t   100.000%\t     0.000\t        1
+
+Operator-wise Profiling Info for Regular Benchmark Runs:
+============================== Summary by node type ==============================
+\t             [Node type]\t  [count]\t  [avg ms]\t    [avg %]\t    [cdf %]\t  [mem KB]\t[times called]
+\t              LceBconv2d\t        2\t     0.600\t    60.000%\t    60.000%\t     0.000\t        2
+\t                 CONV_2D\t        1\t     0.300\t    30.000%\t    90.000%\t     0.000\t        1
+\t             LceQuantize\t        1\t     0.100\t    10.000%\t   100.000%\t     0.000\t        1
+
+"""
+
+
+def test_op_breakdown_from_fleet_ops_files(run_copy, tmp_path):
+    from bibench_deploy.fleet.engines.lce_benchmark_model import parse_op_profile
+    from bibench_deploy.fleet.rows import cell_slug, write_ops_csv
+    from bibench_deploy.reports.load import load_run
+    from bibench_deploy.reports.ops import fleet_cell_key
+
+    row = next(r for r in load_run(run_copy).rows if r["variant"] == "binary" and r["status"] != "unsupported")
+    write_ops_csv(run_copy / "ops" / f"{cell_slug(fleet_cell_key(row))}.csv", parse_op_profile(PROFILE_STDOUT))
+    report = build_report(run_copy, MODELS)
+    assert [(p["node_type"], p["count"], p["avg_ms"], p["avg_pct"]) for p in report.run.op_profile] == [
+        ("LceBconv2d", 2, 0.6, 60.0), ("CONV_2D", 1, 0.3, 30.0), ("LceQuantize", 1, 0.1, 10.0)]
+    assert {(p["device"], p["model"]) for p in report.run.op_profile} == {(row["device"], row["model"])}
+    paths = write_report(report, tmp_path, ("png", "md"))
     assert tmp_path / "op_breakdown.png" in paths
     _assert_png(tmp_path / "op_breakdown.png")
     assert "![op_breakdown.png](op_breakdown.png)" in (tmp_path / "summary.md").read_text()
+
+
+def test_no_op_breakdown_without_profiles(written):
+    _, out, paths = written
+    assert not (out / "op_breakdown.png").exists()
 
 
 def test_compare_ratios_by_hand(measured_run, run_copy, tmp_path):

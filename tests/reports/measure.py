@@ -9,7 +9,6 @@ daBNN binary. The interpreter's extension module is loaded directly so TensorFlo
 from __future__ import annotations
 
 import csv
-import hashlib
 import importlib.machinery
 import importlib.util
 import json

@@ -78,3 +78,115 @@ LATENCY_COLUMNS: tuple[Column, ...] = (
 )
 
 LATENCY_FIELDS = tuple(c.name for c in LATENCY_COLUMNS)
+
+# Columns shared by every table that names one measured configuration.
+_CELL = (
+    Column("device", str, "device name from the fleet file"),
+    Column("engine", str, "engine name"),
+    Column("threads", int, "inference threads"),
+    Column("use_indirect_bgemm", bool, "LCE indirect BGEMM kernels"),
+    Column("use_xnnpack", bool, "XNNPACK delegate for float ops"),
+)
+
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    _CELL[0],
+    Column("device_arch", str, "CPU architecture of the device"),
+    *_CELL[1:],
+    Column("model", str, "model name <arch>-<algo>"),
+    Column("arch", str, "architecture"),
+    Column("algo", str, "binarization algorithm"),
+    Column("status", str, "status of the binary model's cell"),
+    Column("fp32_status", str, "status of the FP32 baseline's cell; empty if none was measured"),
+    Column("repeats", int, "independent launches behind the binary model's median"),
+    Column("latency_median_ms", float, "binary model: median of the repeats' medians, ms"),
+    Column("latency_ci95_low_ms", float, "binary model: 95 % interval of the median, low, ms"),
+    Column("latency_ci95_high_ms", float, "binary model: 95 % interval of the median, high, ms"),
+    Column("fp32_latency_median_ms", float, "FP32 baseline: median of the repeats' medians, ms"),
+    Column("fp32_latency_ci95_low_ms", float, "FP32 baseline: 95 % interval of the median, low, ms"),
+    Column("fp32_latency_ci95_high_ms", float, "FP32 baseline: 95 % interval of the median, high, ms"),
+    Column("speedup_measured_x", float, "fp32_latency_median_ms / latency_median_ms"),
+    Column("speedup_ci95_low_x", float, "bootstrap 95 % interval of the measured speedup, low "
+                                        "(resampling each side's repeat medians)"),
+    Column("speedup_ci95_high_x", float, "bootstrap 95 % interval of the measured speedup, high"),
+    Column("speedup_theoretical_x", float, "r_s = FP32 FLOPs / OPs of the binarized model"),
+    Column("speedup_deviation", float, "speedup_measured_x / speedup_theoretical_x"),
+    Column("lce_bytes", int, "size of the binary model file (LCE flatbuffer), bytes"),
+    Column("fp32_bytes", int, "size of the FP32 baseline file, bytes"),
+    Column("size_ratio_measured_x", float, "fp32_bytes / lce_bytes"),
+    Column("compression_theoretical_x", float, "r_c = FP32 params / (binary params / 32 + FP params)"),
+    Column("size_deviation", float, "size_ratio_measured_x / compression_theoretical_x"),
+    Column("binary_mac_coverage_pct", float, "share of the binarized MACs that run in binary kernels, %"),
+    Column("extra_float_flops", int, "float ops the deployed graph adds around binary kernels"),
+    Column("ops", float, "OPs of the binarized model = BOPs / 64 + FLOPs"),
+    Column("fp32_flops", int, "FLOPs (MACs) of the FP32 model"),
+    Column("test_accuracy_pct", float, "test accuracy from the manifest, %; empty if untrained"),
+    Column("model_sha256", str, "sha256 of the measured binary model file"),
+    Column("sha256_matches_manifest", bool, "measured files are the manifest's artefacts"),
+    Column("note", str, "why a number is missing, or where the baseline came from"),
+)
+
+AGGREGATE_COLUMNS: tuple[Column, ...] = (
+    Column("arch", str, "architecture"),
+    Column("algo", str, "binarization algorithm"),
+    *_CELL[1:],
+    Column("devices", int, "devices with a measured speedup"),
+    Column("speedup_geomean_x", float, "geometric mean over devices of speedup_measured_x"),
+    Column("speedup_mean_x", float, "arithmetic mean over devices of speedup_measured_x"),
+    Column("speedup_theoretical_x", float, "r_s of the model"),
+    Column("speedup_deviation_geomean", float, "speedup_geomean_x / speedup_theoretical_x"),
+    Column("size_ratio_measured_x", float, "fp32_bytes / lce_bytes"),
+    Column("compression_theoretical_x", float, "r_c of the model"),
+    Column("om_infer", float, "BiBench OM_infer = sqrt((speedup_mean_x^2 + size_ratio_measured_x^2) / 2)"),
+    Column("test_accuracy_pct", float, "test accuracy from the manifest, %"),
+)
+
+UNDEPLOYABLE_COLUMNS: tuple[Column, ...] = (
+    Column("arch", str, "architecture"),
+    Column("algo", str, "binarization algorithm"),
+    Column("engine", str, "engine that could not run it"),
+    Column("status", str, "status of the failed cells, or `unsupported` from the manifest"),
+    Column("devices", str, "devices where it failed, ';'-separated; empty if never attempted"),
+    Column("reason", str, "error text of the cells, or the manifest's reason"),
+)
+
+COMPARE_COLUMNS: tuple[Column, ...] = (
+    *_CELL,
+    Column("model", str, "model name <arch>-<algo>"),
+    Column("status_a", str, "status in run A; empty if run A lacks the cell"),
+    Column("status_b", str, "status in run B; empty if run B lacks the cell"),
+    Column("latency_median_ms_a", float, "binary model median latency in run A, ms"),
+    Column("latency_median_ms_b", float, "binary model median latency in run B, ms"),
+    Column("latency_ratio_b_a", float, "latency_median_ms_b / latency_median_ms_a"),
+    Column("fp32_latency_median_ms_a", float, "FP32 baseline median latency in run A, ms"),
+    Column("fp32_latency_median_ms_b", float, "FP32 baseline median latency in run B, ms"),
+    Column("fp32_latency_ratio_b_a", float, "fp32_latency_median_ms_b / fp32_latency_median_ms_a"),
+    Column("speedup_measured_x_a", float, "measured speedup in run A"),
+    Column("speedup_measured_x_b", float, "measured speedup in run B"),
+    Column("speedup_ratio_b_a", float, "speedup_measured_x_b / speedup_measured_x_a"),
+)
+
+# Per-op profiles as the report reads them (bibench_deploy.reports.ops): one row per (cell, node type),
+# from the "Summary by node type" table of lce_benchmark_model --enable_op_profiling.
+OP_PROFILE_COLUMNS: tuple[Column, ...] = (
+    Column("device", str, "device name from the fleet file"),
+    Column("model", str, "model name <arch>-<algo>"),
+    Column("variant", str, "binary or fp32"),
+    *_CELL[1:],
+    Column("node_type", str, "TFLite node type (CONV_2D, LceBconv2d, ...)"),
+    Column("count", int, "nodes of that type in the graph"),
+    Column("avg_ms", float, "average time per inference spent in nodes of that type, ms"),
+    Column("avg_pct", float, "share of the inference time, %"),
+)
+
+SUMMARY_FIELDS = tuple(c.name for c in SUMMARY_COLUMNS)
+AGGREGATE_FIELDS = tuple(c.name for c in AGGREGATE_COLUMNS)
+UNDEPLOYABLE_FIELDS = tuple(c.name for c in UNDEPLOYABLE_COLUMNS)
+COMPARE_FIELDS = tuple(c.name for c in COMPARE_COLUMNS)
+OP_PROFILE_FIELDS = tuple(c.name for c in OP_PROFILE_COLUMNS)
+
+
+def columns_markdown(columns: tuple[Column, ...]) -> str:
+    """The Markdown table documenting `columns`: the README's column tables are generated by this."""
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.dtype.__name__} | {c.doc.replace('|', '/')} |" for c in columns]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,112 @@
+"""summary.md: the tables a paper shows, as GitHub-flavoured Markdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bibench_deploy.reports.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
+
+MISSING = "–"
+
+
+def number(value: float | None, unit: str = "") -> str:
+    """Three significant digits without scientific notation for the magnitudes a report holds."""
+    if value is None:
+        return MISSING
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2 if abs(value) >= 1 else 3
+    text = f"{value:.{digits}f}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
+    return text + unit
+
+
+def interval(value: float | None, low: float | None, high: float | None, unit: str = "") -> str:
+    if value is None:
+        return MISSING
+    if low is None or high is None:
+        return number(value, unit)
+    return f"{number(value, unit)} [{number(low)}, {number(high)}]"
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "/").replace("\n", " ") for c in cells) + " |"
+    return "\n".join([line(headers), "|" + "---|" * len(headers), *map(line, rows)]) + "\n"
+
+
+def options(row: dict[str, Any]) -> str:
+    """Threads and engine switches, e.g. `4 thr, indirect_bgemm`."""
+    switches = [name.removeprefix("use_") for name in ("use_indirect_bgemm", "use_xnnpack") if row.get(name)]
+    return f"{row['threads']} thr" + "".join(f", {s}" for s in switches)
+
+
+def config(row: dict[str, Any]) -> str:
+    return f"{row['engine']}, {options(row)}"
+
+
+def _aggregate_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["model", "engine", "devices", "speedup (geomean)", "r_s", "measured / r_s",
+               "size ratio", "r_c", "OM_infer", "accuracy"]
+    return table(headers, [[f"{r['arch']}-{r['algo']}", config(r), str(r["devices"]),
+                            number(r["speedup_geomean_x"], "x"), number(r["speedup_theoretical_x"], "x"),
+                            number(r["speedup_deviation_geomean"]), number(r["size_ratio_measured_x"], "x"),
+                            number(r["compression_theoretical_x"], "x"), number(r["om_infer"]),
+                            number(r["test_accuracy_pct"], " %")] for r in rows])
+
+
+def _cell_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["device", "model", "engine", "latency ms [95 % CI]", "FP32 ms", "speedup [95 % CI]",
+               "r_s", "measured / r_s", "size ratio / r_c", "binary MACs", "extra float ops", "status"]
+    return table(headers, [[
+        r["device"], r["model"], config(r),
+        interval(r["latency_median_ms"], r["latency_ci95_low_ms"], r["latency_ci95_high_ms"]),
+        number(r["fp32_latency_median_ms"]),
+        interval(r["speedup_measured_x"], r["speedup_ci95_low_x"], r["speedup_ci95_high_x"], "x"),
+        number(r["speedup_theoretical_x"], "x"), number(r["speedup_deviation"]),
+        f"{number(r['size_ratio_measured_x'], 'x')} / {number(r['compression_theoretical_x'], 'x')}",
+        number(r["binary_mac_coverage_pct"], " %"),
+        MISSING if r["extra_float_flops"] is None else f"{r['extra_float_flops']:,}",
+        r["status"] + ("" if r["fp32_status"] in (None, "ok") else f" (FP32: {r['fp32_status']})"),
+    ] for r in rows])
+
+
+def _devices_table(rows: list[dict[str, Any]]) -> str:
+    seen: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault(row["device"], row)
+    return table(["device", "arch", "CPU", "OS"],
+                 [[d, r.get("device_arch") or MISSING, r.get("device_cpu") or MISSING, r.get("device_os") or MISSING]
+                  for d, r in sorted(seen.items())])
+
+
+METHOD = f"""\
+Speedup is T_FP32 / T_binary, each the median of its cell's repeat medians (one per independent
+launch), the FP32 baseline measured in the same cell (device, engine, threads, options). Its interval
+is a percentile bootstrap over both sides' repeat medians ({BOOTSTRAP_RESAMPLES:,} resamples, seed
+{BOOTSTRAP_SEED}). r_s = FP32 FLOPs / (BOPs / 64 + FLOPs) and r_c = FP32 params / (binary params / 32
++ FP params) come from the model manifests; `measured / r_s` is the deviation. Size ratio is the FP32
+file's bytes over the LCE file's. OM_infer = sqrt((mean speedup^2 + mean size ratio^2) / 2) over the
+devices. Latency intervals are the run's own (latency.csv). Cells whose status is not `ok` are
+measured but flagged (`unstable`: launches disagree by > 5 %, `throttled`), or failed (no numbers).
+"""
+
+
+def render_markdown(run: Any, summary: list[dict[str, Any]], aggregates: list[dict[str, Any]],
+                    undeployable: list[dict[str, Any]], warnings: list[str], figures: list[str]) -> str:
+    versions = sorted({str(r.get("tool_version")) for r in run.rows if r.get("tool_version")})
+    parts = [f"# Report of run `{run.run_id}`\n",
+             f"bibench-deploy {', '.join(versions) or 'version unknown'}; {len(summary)} binary-model cells "
+             f"on {len({r['device'] for r in summary})} devices. Every number below comes from "
+             "`latency.csv` in the run directory and the models' `manifest.json`.\n",
+             "## Devices\n", _devices_table(run.rows)]
+    if warnings:
+        parts += ["## Warnings\n", "".join(f"- {w}\n" for w in warnings)]
+    parts += ["## Per algorithm, over devices\n",
+              _aggregate_table(aggregates) if aggregates else "No cell has a measured speedup.\n",
+              "## Per device and model\n", _cell_table(summary)]
+    if undeployable:
+        parts += ["## Not deployable\n", table(["model", "engine", "status", "devices", "reason"],
+                  [[f"{r['arch']}-{r['algo']}", r["engine"], r["status"], r["devices"] or MISSING, r["reason"] or MISSING]
+                   for r in undeployable])]
+    if figures:
+        parts += ["## Figures\n", "".join(f"![{f}]({f})\n\n" for f in figures)]
+    parts += ["## How the numbers are computed\n", METHOD]
+    return "\n".join(parts)

@@ -1,0 +1,155 @@
+"""PNG figures of a report (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from bibench_deploy.reports.markdown import config, options
+
+TOP_NODE_TYPES = 7
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _grouped(rows: list[dict[str, Any]], key) -> dict[Any, list[dict[str, Any]]]:
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[key(row)].append(row)
+    return dict(sorted(groups.items(), key=lambda kv: str(kv[0])))
+
+
+def _yerr(rows, value, low, high) -> list[list[float]]:
+    """Error bar lengths; an interval that does not contain the value (another estimator's
+    interval) is drawn only on the side where it extends past it."""
+    return [[max(0.0, r[value] - r[low]) if r[low] is not None else 0 for r in rows],
+            [max(0.0, r[high] - r[value]) if r[high] is not None else 0 for r in rows]]
+
+
+def _plain_log_ticks(ax) -> None:
+    from matplotlib.ticker import FuncFormatter
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+
+
+def _speedup_limits(rows) -> tuple[float, float]:
+    """One range for both axes, so y = x is the diagonal."""
+    values = [v for r in rows for v in (r["speedup_theoretical_x"], r["speedup_measured_x"],
+                                        r["speedup_ci95_low_x"], r["speedup_ci95_high_x"]) if v]
+    return min(values) / 1.6, max(values) * 1.6
+
+
+def speedup_plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
+    """Measured vs theoretical speedup, one point per device, one panel per engine configuration."""
+    rows = [r for r in summary if r["speedup_measured_x"] is not None and r["speedup_theoretical_x"]]
+    if not rows:
+        return None
+    plt = _pyplot()
+    from matplotlib.transforms import offset_copy
+    panels = _grouped(rows, config)
+    algos = sorted({r["algo"] for r in rows})
+    devices = sorted({r["device"] for r in rows})
+    markers = "osD^v<>PX*"
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4.6), squeeze=False)
+    lim = _speedup_limits(rows)
+    for ax, (title, panel) in zip(axes[0], panels.items()):
+        ax.plot(lim, lim, color="0.5", ls="--", lw=1)
+        for i, algo in enumerate(algos):
+            # Algorithms often share one r_s: a fixed on-screen offset keeps them apart.
+            shifted = offset_copy(ax.transData, fig=fig, x=7 * (i - (len(algos) - 1) / 2), units="points")
+            for j, device in enumerate(devices):
+                pts = [r for r in panel if r["algo"] == algo and r["device"] == device]
+                if pts:
+                    ax.errorbar([r["speedup_theoretical_x"] for r in pts],
+                                [r["speedup_measured_x"] for r in pts],
+                                yerr=_yerr(pts, "speedup_measured_x", "speedup_ci95_low_x", "speedup_ci95_high_x"),
+                                fmt=markers[j % len(markers)], color=f"C{i % 10}", ms=6, capsize=2, ls="none",
+                                transform=shifted)
+        ax.set(xscale="log", yscale="log", xlim=lim, ylim=lim, aspect="equal", title=title,
+               xlabel="theoretical speedup r_s (x)", ylabel="measured speedup T_fp32 / T_binary (x)")
+        _plain_log_ticks(ax)
+        ax.grid(True, which="both", alpha=0.3)
+    handles = [plt.Line2D([], [], color=f"C{i % 10}", marker="o", ls="none", label=a) for i, a in enumerate(algos)]
+    handles += [plt.Line2D([], [], color="0.3", marker=markers[j % len(markers)], ls="none", label=d)
+                for j, d in enumerate(devices)]
+    handles.append(plt.Line2D([], [], color="0.5", ls="--", label="y = x: theory met"))
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.9), frameon=False)
+    fig.suptitle("Measured vs theoretical speedup", fontsize=11)
+    fig.text(0.5, -0.02, "Bars: 95 % bootstrap interval. Each algorithm's points are drawn a few points "
+             "left or right of their r_s so that algorithms sharing one r_s stay apart.", ha="center", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path, plt)
+
+
+def latency_plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
+    """Binary-model latency per device and architecture, grouped by algorithm, one bar per engine
+    configuration; the black tick over each bar is the FP32 baseline of the same cell."""
+    rows = [r for r in summary if r["latency_median_ms"] is not None]
+    if not rows:
+        return None
+    plt = _pyplot()
+    panels = _grouped(rows, lambda r: (r["device"], r["arch"]))
+    configs = sorted({config(r) for r in rows})
+    fig, axes = plt.subplots(len(panels), 1, figsize=(max(6.0, 1.1 * len({r['algo'] for r in rows}) * len(configs) + 2),
+                                                     3.2 * len(panels)), squeeze=False)
+    for ax, ((device, arch), panel) in zip(axes[:, 0], panels.items()):
+        algos = sorted({r["algo"] for r in panel})
+        present = [c for c in configs if any(config(r) == c for r in panel)]
+        width = 0.8 / len(present)
+        for cfg in present:
+            k = configs.index(cfg)  # colour by configuration, the same in every panel
+            bars = sorted((r for r in panel if config(r) == cfg), key=lambda r: algos.index(r["algo"]))
+            xs = [algos.index(r["algo"]) - 0.4 + width * (present.index(cfg) + 0.5) for r in bars]
+            ax.bar(xs, [r["latency_median_ms"] for r in bars], width * 0.9, color=f"C{k % 10}", label=cfg,
+                   yerr=_yerr(bars, "latency_median_ms", "latency_ci95_low_ms", "latency_ci95_high_ms"), capsize=2)
+            base = [(x, r["fp32_latency_median_ms"]) for x, r in zip(xs, bars) if r["fp32_latency_median_ms"]]
+            ax.hlines([b for _, b in base], [x - width * 0.45 for x, _ in base], [x + width * 0.45 for x, _ in base],
+                      colors="black", lw=2, label="FP32 baseline" if cfg == present[0] else None)
+        ax.set_xticks(range(len(algos)), algos)
+        ax.set(title=f"{device} · {arch}", ylabel="latency (ms, median)")
+        ax.grid(True, axis="y", alpha=0.3)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=f"C{k % 10}", label=c) for k, c in enumerate(configs)]
+    handles.append(plt.Line2D([], [], color="black", lw=2, label="FP32 baseline, same cell"))
+    fig.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
+    fig.suptitle("Binary-model latency per device (error bars: 95 % interval of the median)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path, plt)
+
+
+def op_breakdown_plot(profile: list[dict[str, Any]], path: Path) -> Path | None:
+    """Per-cell time by node type, stacked; the most expensive node types named, the rest `other`."""
+    if not profile:
+        return None
+    plt = _pyplot()
+    cells = _grouped(profile, lambda r: (r["device"], r["model"], r.get("variant") or "binary", options(r)))
+    totals: dict[str, float] = defaultdict(float)
+    for row in profile:
+        totals[row["node_type"]] += row["avg_ms"] or 0
+    named = sorted(totals, key=totals.get, reverse=True)[:TOP_NODE_TYPES]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(cells) + 1.8))
+    labels = [" · ".join(str(part) for part in key) for key in cells]
+    left = [0.0] * len(cells)
+    for i, node in enumerate([*named, "other"]):
+        widths = [sum(r["avg_ms"] or 0 for r in rows if (r["node_type"] == node) or
+                      (node == "other" and r["node_type"] not in named)) for rows in cells.values()]
+        if not any(widths):
+            continue
+        ax.barh(labels, widths, left=left, color=f"C{i % 10}" if node != "other" else "0.7", label=node)
+        left = [a + b for a, b in zip(left, widths)]
+    ax.invert_yaxis()
+    ax.set(xlabel="time per inference (ms, op profiling)", title="Time by operator type")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return _save(fig, path, plt)
+
+
+def _save(fig, path: Path, plt) -> Path:
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)

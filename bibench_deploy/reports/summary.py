@@ -1,0 +1,133 @@
+"""Join measured cells with their manifests: one summary row per binary model cell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bibench_deploy.reports.load import cell_key
+from bibench_deploy.reports.schema import SUMMARY_FIELDS
+from bibench_deploy.reports.stats import bootstrap_ratio_ci, parse_repeat_medians, ratio
+
+# Statuses whose latency numbers are measurements (possibly flagged).
+MEASURED = ("ok", "unstable", "throttled")
+
+
+def manifest_value(manifest: dict[str, Any] | None, dotted: str) -> Any:
+    value: Any = manifest
+    for key in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def split_model_name(model: str) -> tuple[str, str]:
+    arch, _, algo = model.rpartition("-")
+    return arch, algo
+
+
+def summarize(rows: list[dict[str, Any]], manifests: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Summary rows sorted by cell and model, and warnings about what could not be joined."""
+    baselines = _index_baselines(rows, manifests)
+    summary, warnings = [], []
+    for row in sorted((r for r in rows if r["variant"] != "fp32"), key=_order):
+        base, base_note = _find_baseline(row, baselines, manifests)
+        notes = [base_note] if base_note and row["status"] in MEASURED else []
+        out = _summary_row(row, base, manifests, notes)
+        if out["sha256_matches_manifest"] is False:
+            warnings.append(f"{row['device']} {row['model']}: measured file differs from the manifest's "
+                            "artefact (sha256); its theory columns may describe another build")
+        summary.append(out)
+    return summary, warnings
+
+
+def _order(row: dict[str, Any]) -> tuple:
+    return (*cell_key(row), row["model"])
+
+
+def _arch(row: dict[str, Any], manifests: dict[str, dict[str, Any]]) -> str:
+    return row.get("arch") or manifest_value(manifests.get(row["model"]), "arch") or split_model_name(row["model"])[0]
+
+
+def _index_baselines(rows, manifests) -> dict[tuple, dict[str, Any]]:
+    """FP32 rows by (cell, model) and by (cell, arch): a model's own baseline comes first."""
+    index: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        if row["variant"] == "fp32":
+            index[(*cell_key(row), "model", row["model"])] = row
+            index.setdefault((*cell_key(row), "arch", _arch(row, manifests)), row)
+    return index
+
+
+def _find_baseline(row, baselines, manifests) -> tuple[dict[str, Any] | None, str]:
+    own = baselines.get((*cell_key(row), "model", row["model"]))
+    if own is not None:
+        return own, ""
+    shared = baselines.get((*cell_key(row), "arch", _arch(row, manifests)))
+    if shared is not None:
+        return shared, f"FP32 baseline measured as {shared['model']}"
+    return None, "no FP32 baseline measured in this cell"
+
+
+def _latency(row: dict[str, Any] | None) -> tuple[float | None, float | None, float | None]:
+    if row is None or row["status"] not in MEASURED:
+        return None, None, None
+    return row.get("latency_median_ms"), row.get("latency_ci95_low_ms"), row.get("latency_ci95_high_ms")
+
+
+def _speedup(row, base) -> tuple[float | None, tuple[float, float] | None]:
+    binary, fp32 = _latency(row)[0], _latency(base)[0]
+    speedup = ratio(fp32, binary)
+    if speedup is None:
+        return None, None
+    ci = bootstrap_ratio_ci(parse_repeat_medians(base.get("repeat_medians_ms")),
+                            parse_repeat_medians(row.get("repeat_medians_ms")))
+    return speedup, ci
+
+
+def _sha_matches(row, base, manifests) -> bool | None:
+    checks = [(row.get("model_sha256"), manifest_value(manifests.get(row["model"]), "artefacts.lce.sha256"))]
+    if base is not None:
+        checks.append((base.get("model_sha256"), manifest_value(manifests.get(base["model"]), "artefacts.fp32.sha256")))
+    known = [(measured, built) for measured, built in checks if measured and built]
+    return all(m == b for m, b in known) if known else None
+
+
+def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
+    manifest = manifests.get(row["model"])
+    if manifest is None:
+        notes.append("no manifest: theory, size and audit columns empty")
+    if row["status"] not in MEASURED and row.get("error"):
+        notes.insert(0, row["error"])
+    if base is not None and base["status"] not in MEASURED and row["status"] in MEASURED:
+        notes.append(f"FP32 baseline {base['status']}" + (f": {base['error']}" if base.get("error") else ""))
+    totals = lambda key: manifest_value(manifest, f"complexity.totals.{key}")  # noqa: E731
+    median, low, high = _latency(row)
+    fp_median, fp_low, fp_high = _latency(base)
+    speedup, ci = _speedup(row, base)
+    lce_bytes = manifest_value(manifest, "artefacts.lce.bytes")
+    fp32_bytes = manifest_value(manifest, "artefacts.fp32.bytes")
+    size_ratio = ratio(fp32_bytes, lce_bytes)
+    share = manifest_value(manifest, "audit.lce.binary_mac_share")
+    accuracy = manifest_value(manifest, "training.test_accuracy")
+    arch = _arch(row, manifests)
+    values = {
+        **{k: row.get(k) for k in ("device", "device_arch", "engine", "threads", "model", "status")},
+        "use_indirect_bgemm": bool(row.get("use_indirect_bgemm")), "use_xnnpack": bool(row.get("use_xnnpack")),
+        "arch": arch, "algo": row.get("algo") or manifest_value(manifest, "algo") or split_model_name(row["model"])[1],
+        "fp32_status": base["status"] if base else None, "repeats": row.get("repeats"),
+        "latency_median_ms": median, "latency_ci95_low_ms": low, "latency_ci95_high_ms": high,
+        "fp32_latency_median_ms": fp_median, "fp32_latency_ci95_low_ms": fp_low, "fp32_latency_ci95_high_ms": fp_high,
+        "speedup_measured_x": speedup, "speedup_ci95_low_x": ci[0] if ci else None,
+        "speedup_ci95_high_x": ci[1] if ci else None,
+        "speedup_theoretical_x": totals("r_s"), "speedup_deviation": ratio(speedup, totals("r_s")),
+        "lce_bytes": lce_bytes, "fp32_bytes": fp32_bytes, "size_ratio_measured_x": size_ratio,
+        "compression_theoretical_x": totals("r_c"), "size_deviation": ratio(size_ratio, totals("r_c")),
+        "binary_mac_coverage_pct": None if share is None else 100 * share,
+        "extra_float_flops": manifest_value(manifest, "audit.lce.extra_float_flops"),
+        "ops": totals("ops"), "fp32_flops": totals("fp32_flops"),
+        "test_accuracy_pct": None if accuracy is None else 100 * accuracy,
+        "model_sha256": row.get("model_sha256"), "sha256_matches_manifest": _sha_matches(row, base, manifests),
+        "note": "; ".join(notes) or None,
+    }
+    return {name: values[name] for name in SUMMARY_FIELDS}

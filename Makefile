@@ -17,7 +17,7 @@ $(BIN)/bibench-deploy: pyproject.toml
 demo: $(BIN)/bibench-deploy
 	$(BIN)/bibench-deploy build --algo bnn --arch resnet20 --epochs 3 --force
 	$(BIN)/bibench-deploy run --fleet devices/local.yaml --models '$(DEMO_MODEL)' --out reports/demo
-	$(BIN)/bibench-deploy report --latest reports/demo
+	$(BIN)/bibench-deploy report "$$(ls -td reports/demo/*/ | head -n 1)"
 
 system-deps:
 	@test -x /usr/sbin/sshd && command -v ssh-keygen >/dev/null || { \

@@ -5,6 +5,10 @@ Layout of `models/<arch>-<algo>/`:
     <name>.tflite          LCE flatbuffer of the binarized deploy graph   (artefact "lce")
     <name>-fp32.tflite     FP32 baseline of the same architecture          (artefact "fp32")
     <name>.keras           trained Keras model (training form)             (artefact "keras")
+    <name>.onnx            deploy graph as ONNX in daBNN's strict form     (artefact "onnx")
+    <name>.dab             daBNN model                                     (artefact "dabnn")
+    <name>-fp32.onnx       FP32 baseline as ONNX                           (artefact "onnx_fp32")
+    (the ONNX/daBNN files exist only where daBNN can run the model; `deploy.dabnn` says why not)
     manifest.json
 
 Keys (schema_version 1):
@@ -13,7 +17,8 @@ Keys (schema_version 1):
     training{epochs, trained, optimizer, lr, batch_size, seed, history[{epoch, loss,
              train_accuracy, test_accuracy}], test_accuracy}
     artefacts{<kind>: {path (relative), sha256, bytes}}
-    audit{lce: {...}, fp32: {...}}        see bibench_deploy.build.audit
+    audit{lce: {...}, fp32: {...}, dabnn: {...}, onnx_fp32: {...}}   see bibench_deploy.build
+    deploy{dabnn: {supported, reason}}
     complexity{...}                       see bibench_deploy.complexity
 """
 

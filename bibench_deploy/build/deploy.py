@@ -15,8 +15,10 @@ def transfer_weights(source: Any, target: Any) -> list[str]:
     """Copy weights layer by layer, matched by layer and weight name; return dropped layers.
 
     Layers that exist only in the training form (e.g. noise-adaptation modules) are dropped;
-    a deploy layer or weight without a trained counterpart is an error.
+    a deploy layer or weight without a trained counterpart is an error. Dtypes may differ (the
+    float64 reference model takes the float32 trained weights).
     """
+    import tensorflow as tf
     source_layers = {layer.name: layer for layer in source.layers}
     for layer in target.layers:
         if not layer.weights:
@@ -29,7 +31,7 @@ def transfer_weights(source: Any, target: Any) -> list[str]:
             if match is None or tuple(match.shape) != tuple(weight.shape):
                 raise ConversionError(f"deploy weight {weight.name!r} has no trained "
                                       f"counterpart of shape {tuple(weight.shape)}")
-            weight.assign(match)
+            weight.assign(tf.cast(match, weight.dtype))
     target_names = {layer.name for layer in target.layers}
     return sorted(n for n, l in source_layers.items() if l.weights and n not in target_names)
 

@@ -10,11 +10,12 @@ from bibench_deploy.algorithms import FP32, get_algorithm
 from bibench_deploy.architectures import get_architecture
 from bibench_deploy.build import audit as audit_mod
 from bibench_deploy.build.convert import convert, interpret
+from bibench_deploy.build.dabnn_step import build_dabnn, export_fp32_onnx
 from bibench_deploy.build.deploy import build_deploy_model, predict
 from bibench_deploy.build.flatbuffer import read_graph
 from bibench_deploy.build.inputs import Preprocessing, audit_batch, test_dataset
 from bibench_deploy.build.pipeline import BuildRequest, Reporter, artefacts, base_manifest, require
-from bibench_deploy.build.train import compile_model, train
+from bibench_deploy.build.train import compile_model, estimate_batchnorm_statistics, train
 from bibench_deploy.complexity import compare_to_fp32, count_model
 from bibench_deploy.data.base import Dataset
 
@@ -29,11 +30,13 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
 
     tf.keras.utils.set_random_seed(request.train.seed)
     model = arch.build(algo, dataset.num_classes)
-    history = []
+    history, bn_batches = [], 0
     if request.train.epochs > 0:
         reporter.stage(f"training {request.name} for {request.train.epochs} epoch(s)")
         history = train(model, algo, dataset, prep, request.train, reporter.progress)
     else:
+        reporter.stage("untrained: estimating BatchNorm statistics (no weight updates)")
+        bn_batches = estimate_batchnorm_statistics(model, dataset, prep, request.train)
         compile_model(model)
     reporter.stage("evaluating")
     test_accuracy = float(model.evaluate(test_dataset(dataset, prep, 256), verbose=0)[1])
@@ -72,10 +75,18 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         f"{request.name}: the FP32 flatbuffer does not match Keras "
         f"(top-1 agreement {fp32_audit['top1_agreement']:.1%})"))
 
+    reporter.stage("exporting ONNX and daBNN models")
+    dabnn_files, dabnn_audit = build_dabnn(algo, deploy, reference, x, staging, request.name)
+    fp32_onnx_path = staging / f"{request.name}-fp32.onnx"
+    fp32_onnx = export_fp32_onnx(fp32_model, predict(fp32_model, x), x, fp32_onnx_path,
+                                 request.name)
+
     reporter.stage("writing artefacts")
     files = {"lce": staging / f"{request.name}.tflite",
              "fp32": staging / f"{request.name}-fp32.tflite",
-             "keras": staging / f"{request.name}.keras"}
+             "keras": staging / f"{request.name}.keras", **dabnn_files}
+    if fp32_onnx["exported"]:
+        files["onnx_fp32"] = fp32_onnx_path
     files["lce"].write_bytes(binary_fb)
     files["fp32"].write_bytes(fp32_fb)
     model.save(files["keras"])
@@ -89,13 +100,16 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         "preprocessing": prep.describe(),
         "training": {**request.train.describe(), "trained": request.train.epochs > 0,
                      "history": history, "test_accuracy": test_accuracy,
+                     "batchnorm_estimation_batches": bn_batches,
                      "fp32_baseline": "untrained (same architecture, random init): latency only"},
         "algorithm": {"name": algo.name, "title": algo.title, "paper": algo.paper,
                       "inference_operator": algo.inference_operator},
         "artefacts": artefacts(staging, files),
-        "audit": {"lce": binary_audit, "fp32": fp32_audit,
+        "audit": {"lce": binary_audit, "fp32": fp32_audit, "dabnn": dabnn_audit,
+                  "onnx_fp32": fp32_onnx,
                   "audit_batch": f"first {len(x)} test images of {dataset.name}"},
         "complexity": complexity,
-        "deploy": {"dabnn": {"supported": algo.dabnn.supported, "reason": algo.dabnn.reason}},
+        "deploy": {"dabnn": {"supported": dabnn_audit["supported"],
+                             "reason": dabnn_audit["reason"]}},
     })
     return manifest

@@ -1,0 +1,78 @@
+"""The daBNN half of `build`: deploy graph -> ONNX (daBNN's strict form) -> .dab, both checked.
+
+ONNX files are checked with onnxruntime and `.dab` files with the numpy reference executor of
+the format, against the Keras model on the audit batch, with the same top-1 rule as the LCE audit.
+An algorithm whose operator daBNN cannot run, or a shape its kernels abort on, is recorded as
+unsupported with the reason; a file that does not match Keras fails the build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bibench_deploy.algorithms.base import Algorithm
+from bibench_deploy.build.audit import compare_outputs, numerics_pass
+from bibench_deploy.errors import ConversionError
+
+# The reference executor is plain numpy: bound its work on large inputs.
+EXECUTOR_SAMPLES_SMALL_INPUT = 100
+EXECUTOR_SAMPLES_LARGE_INPUT = 4
+
+
+def onnx_outputs(onnx_model: Any, x_nhwc: np.ndarray) -> np.ndarray:
+    import onnxruntime as ort
+    session = ort.InferenceSession(onnx_model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    spec = session.get_inputs()[0]
+    x = x_nhwc if spec.shape[-1] == x_nhwc.shape[-1] else x_nhwc.transpose(0, 3, 1, 2)
+    return np.asarray(session.run(None, {spec.name: x})[0], dtype=np.float32)
+
+
+def _checked(what: str, name: str, reference: np.ndarray, outputs: np.ndarray) -> dict[str, Any]:
+    numerics = compare_outputs(reference, outputs.reshape(reference.shape))
+    if not numerics_pass(numerics):
+        raise ConversionError(
+            f"{name}: the {what} does not match Keras on the audit batch (top-1 agreement "
+            f"{numerics['top1_agreement']:.1%}, max |diff| {numerics['max_abs_diff']:.3g})")
+    return numerics
+
+
+def export_fp32_onnx(fp32_model: Any, reference: np.ndarray, x: np.ndarray, path: Path,
+                     name: str) -> dict[str, Any]:
+    from bibench_deploy.dabnn.export import export_onnx
+    try:
+        onnx_model = export_onnx(fp32_model, path)
+    except ConversionError as exc:
+        return {"exported": False, "reason": str(exc)}
+    return {"exported": True, **_checked("FP32 ONNX model", name, reference,
+                                         onnx_outputs(onnx_model, x))}
+
+
+def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np.ndarray,
+                staging: Path, name: str) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Write <name>.onnx and <name>.dab when daBNN can run the model; return files and audit."""
+    if not algo.dabnn.supported:
+        return {}, {"supported": False, "reason": algo.dabnn.reason}
+    from bibench_deploy.dabnn.convert import convert_onnx
+    from bibench_deploy.dabnn.executor import run_batch
+    from bibench_deploy.dabnn.export import export_onnx
+    files = {"onnx": staging / f"{name}.onnx", "dabnn": staging / f"{name}.dab"}
+    try:
+        onnx_model = export_onnx(deploy_model, files["onnx"])
+        conversion = convert_onnx(onnx_model)
+    except ConversionError as exc:
+        files["onnx"].unlink(missing_ok=True)
+        return {}, {"supported": False, "reason": str(exc)}
+    files["dabnn"].write_bytes(conversion.model.to_bytes())
+    onnx_numerics = _checked("ONNX model", name, reference, onnx_outputs(onnx_model, x))
+    samples = (EXECUTOR_SAMPLES_SMALL_INPUT if x.shape[1] <= 64 else EXECUTOR_SAMPLES_LARGE_INPUT)
+    dab_numerics = _checked(".dab model (reference executor)", name, reference[:samples],
+                            run_batch(conversion.model, x[:samples], conversion.output_name))
+    layers: dict[str, int] = {}
+    for layer in conversion.model.layers:
+        layers[layer.type] = layers.get(layer.type, 0) + 1
+    return files, {"supported": True, "reason": "", "onnx": onnx_numerics, "dabnn": dab_numerics,
+                   "layer_histogram": dict(sorted(layers.items())), "notes": conversion.notes}

@@ -56,13 +56,20 @@ class Algorithm:
         import larq as lq
         from bibench_deploy.algorithms.layers import symmetric_padding
         _quiet_starved_weights_warning()
+        from bibench_deploy.algorithms.quantizers import MeanScaledSign
         x, padding = symmetric_padding(x, kernel_size, strides, name)
+        kernel_quantizer = self.kernel_quantizer(deploy)
+        scale_after = deploy and isinstance(kernel_quantizer, MeanScaledSign)
         conv = lq.layers.QuantConv2D(
             filters, kernel_size, strides=strides, padding=padding, pad_values=1.0,
             use_bias=False, input_quantizer=self.input_quantizer(deploy),
-            kernel_quantizer=self.kernel_quantizer(deploy), kernel_initializer="glorot_normal",
-            name=name)
-        return conv(x)
+            kernel_quantizer="ste_sign" if scale_after else kernel_quantizer,
+            kernel_initializer="glorot_normal", name=name)
+        y = conv(x)
+        if scale_after:  # alpha_c out of the conv: exact +-1 sums, as in LCE's binary kernel
+            from bibench_deploy.algorithms.layers import kernel_scale
+            y = kernel_scale(y, source=name, name=f"{name}_alpha")
+        return y
 
     def callbacks(self, epochs: int) -> list[Any]:
         """Keras callbacks that run the algorithm's per-epoch schedules."""

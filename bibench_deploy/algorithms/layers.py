@@ -11,6 +11,11 @@ from math import prod
 from typing import Any
 
 
+def kernel_scale(x: Any, source: str, name: str) -> Any:
+    """x * mean|W_source| per output channel, derived from the trained kernel of `source`."""
+    return _layer_classes()["KernelScale"](source, name=name)(x)
+
+
 def hardtanh(x: Any, name: str) -> Any:
     """clip(x, -1, 1), BiBench's activation."""
     return _layer_classes()["Hardtanh"](name=name)(x)
@@ -85,6 +90,34 @@ def _define_classes() -> None:
             return self.elements  # one ADD per input element
 
     @register
+    class KernelScale(tf.keras.layers.Layer):
+        """alpha_c = mean|W| of a trained conv kernel, as a constant multiply after the conv.
+
+        Deploy form of alpha_c * sign(W): the conv then sums +-1 exactly, as LCE's binary
+        kernel does, and LCE folds this multiply into the output multiplier. Derived from the
+        trained layer named `source` when weights are transferred.
+        """
+
+        def __init__(self, source: str, **kwargs):
+            super().__init__(**kwargs)
+            self.source = source
+
+        def build(self, input_shape):
+            self.alpha = self.add_weight(name="alpha", shape=(input_shape[-1],),
+                                         initializer="ones", trainable=False)
+
+        def call(self, inputs):
+            return inputs * self.alpha
+
+        def derive(self, source_layer) -> None:
+            kernel = tf.convert_to_tensor(source_layer.kernel)
+            self.alpha.assign(tf.cast(tf.reduce_mean(tf.abs(kernel), axis=[0, 1, 2]),
+                                      self.alpha.dtype))
+
+        def get_config(self):
+            return {**super().get_config(), "source": self.source}
+
+    @register
     class ChannelScale(tf.keras.layers.Layer):
         def build(self, input_shape):
             self.alpha = self.add_weight(name="alpha", shape=(input_shape[-1],),
@@ -136,7 +169,7 @@ def _define_classes() -> None:
         def extra_flops(self) -> int:
             return self.elements  # one MUL per output element (the reshapes move no data)
 
-    _CLASSES.update({cls.__name__: cls for cls in (Hardtanh, ChannelShift, ChannelScale,
+    _CLASSES.update({cls.__name__: cls for cls in (Hardtanh, KernelScale, ChannelShift, ChannelScale,
                                                     SampleScale, SpatialScale)})
 
 

@@ -3,7 +3,13 @@
 ONNX files are checked with onnxruntime and `.dab` files with the numpy reference executor of
 the format, against the Keras model on the audit batch, with the same top-1 rule as the LCE audit.
 An algorithm whose operator daBNN cannot run, or a shape its kernels abort on, is recorded as
-unsupported with the reason; a file that does not match Keras fails the build.
+unsupported with the reason; a `.dab` file that does not match Keras fails the build.
+
+An untrained model's BatchNorm sits at its initial statistics, so binary conv outputs tie
+exactly with the next sign's threshold; there ONNX's `Sign` gives 0 and daBNN's float Affine
+breaks the tie by rounding. For untrained models the files are written from the model itself
+and the conversion is verified on a twin with the same weights and randomised BatchNorm
+statistics (`verified_on` in the audit says which).
 """
 
 from __future__ import annotations
@@ -31,6 +37,15 @@ def onnx_outputs(onnx_model: Any, x_nhwc: np.ndarray) -> np.ndarray:
     return np.asarray(session.run(None, {spec.name: x})[0], dtype=np.float32)
 
 
+def _twin_with_random_batchnorm(model: Any) -> Any:
+    import tensorflow as tf
+    from bibench_deploy.build.deploy import randomize_batchnorm
+    twin = tf.keras.models.clone_model(model)
+    twin.set_weights(model.get_weights())
+    randomize_batchnorm(twin, np.random.default_rng(0))
+    return twin
+
+
 def _checked(what: str, name: str, reference: np.ndarray, outputs: np.ndarray) -> dict[str, Any]:
     numerics = compare_outputs(reference, outputs.reshape(reference.shape))
     if not numerics_pass(numerics):
@@ -52,7 +67,7 @@ def export_fp32_onnx(fp32_model: Any, reference: np.ndarray, x: np.ndarray, path
 
 
 def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np.ndarray,
-                staging: Path, name: str) -> tuple[dict[str, Path], dict[str, Any]]:
+                staging: Path, name: str, trained: bool) -> tuple[dict[str, Path], dict[str, Any]]:
     """Write <name>.onnx and <name>.dab when daBNN can run the model; return files and audit."""
     if not algo.dabnn.supported:
         return {}, {"supported": False, "reason": algo.dabnn.reason}
@@ -67,6 +82,11 @@ def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np
         files["onnx"].unlink(missing_ok=True)
         return {}, {"supported": False, "reason": str(exc)}
     files["dabnn"].write_bytes(conversion.model.to_bytes())
+    if not trained:
+        deploy_model = _twin_with_random_batchnorm(deploy_model)
+        reference = np.asarray(deploy_model(x, training=False), dtype=np.float32)
+        onnx_model = export_onnx(deploy_model)
+        conversion = convert_onnx(onnx_model)
     onnx_numerics = _checked("ONNX model", name, reference, onnx_outputs(onnx_model, x))
     samples = (EXECUTOR_SAMPLES_SMALL_INPUT if x.shape[1] <= 64 else EXECUTOR_SAMPLES_LARGE_INPUT)
     dab_numerics = _checked(".dab model (reference executor)", name, reference[:samples],
@@ -74,5 +94,8 @@ def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np
     layers: dict[str, int] = {}
     for layer in conversion.model.layers:
         layers[layer.type] = layers.get(layer.type, 0) + 1
-    return files, {"supported": True, "reason": "", "onnx": onnx_numerics, "dabnn": dab_numerics,
+    verified_on = ("the built model" if trained else
+                   "a twin with the same weights and randomised BatchNorm statistics")
+    return files, {"supported": True, "reason": "", "verified_on": verified_on,
+                   "onnx": onnx_numerics, "dabnn": dab_numerics,
                    "layer_histogram": dict(sorted(layers.items())), "notes": conversion.notes}

@@ -23,6 +23,12 @@ def transfer_weights(source: Any, target: Any) -> list[str]:
     for layer in target.layers:
         if not layer.weights:
             continue
+        if hasattr(layer, "derive"):  # a constant computed from a trained layer
+            if layer.source not in source_layers:
+                raise ConversionError(f"deploy layer {layer.name!r} derives from missing "
+                                      f"layer {layer.source!r}")
+            layer.derive(source_layers[layer.source])
+            continue
         if layer.name not in source_layers:
             raise ConversionError(f"deploy layer {layer.name!r} has no trained counterpart")
         trained = {_short(w.name): w for w in source_layers[layer.name].weights}
@@ -50,3 +56,39 @@ def build_deploy_model(arch: Architecture, algo: Algorithm, trained: Any,
 
 def predict(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(model(x, training=False), dtype=np.float32)
+
+
+def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_classes: int,
+                         x: np.ndarray, untrained: bool, seed: int) -> dict[str, Any]:
+    """Training form vs deploy form, both in float64 with the trained weights.
+
+    float64 makes float summation order irrelevant, so this checks the forms' mathematical
+    equality. An untrained model's BatchNorm sits at its initial statistics, where binary conv
+    outputs tie exactly with the next sign's threshold; for this check only its statistics are
+    randomised (`untrained`), moving thresholds off the ties.
+    """
+    import tensorflow as tf
+    from bibench_deploy.build.audit import compare_outputs
+    previous = tf.keras.backend.floatx()
+    tf.keras.backend.set_floatx("float64")
+    try:
+        train64 = arch.build(algo, num_classes)
+        transfer_weights(trained, train64)
+        if untrained:
+            randomize_batchnorm(train64, np.random.default_rng(seed))
+        deploy64 = arch.build(algo, num_classes, deploy=True)
+        transfer_weights(train64, deploy64)
+        x64 = x.astype(np.float64)
+        return compare_outputs(np.asarray(train64(x64, training=False)),
+                               np.asarray(deploy64(x64, training=False)))
+    finally:
+        tf.keras.backend.set_floatx(previous)
+
+
+def randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
+    import tensorflow as tf
+    for layer in model.layers:
+        if isinstance(layer, tf.keras.layers.BatchNormalization):
+            gamma, beta, mean, var = (w.shape for w in layer.get_weights())
+            layer.set_weights([rng.uniform(0.5, 1.5, gamma), rng.normal(0, 0.5, beta),
+                               rng.normal(0, 2.0, mean), rng.uniform(0.5, 4.0, var)])

@@ -75,23 +75,3 @@ def train(model: Any, algo: Algorithm, dataset: Dataset, prep: Preprocessing,
              "train_accuracy": float(h["accuracy"][i]),
              "test_accuracy": float(h["val_accuracy"][i])} for i in range(config.epochs)]
 
-
-BATCHNORM_ESTIMATION_BATCHES = 20
-
-
-def estimate_batchnorm_statistics(model: Any, dataset: Dataset, prep: Preprocessing,
-                                  config: TrainConfig) -> int:
-    """Forward passes in training mode, no weight update: BatchNorm moving statistics only.
-
-    For `--epochs 0` (latency work). At BatchNorm's initial statistics a binary conv's integer
-    output sits exactly on the next sign's threshold, where float summation order decides the
-    bit; estimated statistics move thresholds off those ties, as training would.
-    """
-    import tensorflow as tf
-    tf.keras.utils.set_random_seed(config.seed)
-    batches = 0
-    for images, _ in train_dataset(dataset, prep, config.batch_size, config.seed).repeat().take(
-            BATCHNORM_ESTIMATION_BATCHES):
-        model(images, training=True)
-        batches += 1
-    return batches

@@ -9,7 +9,7 @@ from typing import Any
 FREE_LAYERS = frozenset({
     "InputLayer", "BatchNormalization", "Activation", "ReLU", "Add", "GlobalAveragePooling2D",
     "MaxPooling2D", "AveragePooling2D", "ZeroPadding2D", "Flatten", "Reshape", "Dropout", "QuantizerLayer",
-    "Hardtanh",
+    "Hardtanh", "KernelScale",  # KernelScale: per-channel, folds into the binary conv
 })
 CONV_LAYERS = frozenset({"Conv2D", "QuantConv2D"})
 DENSE_LAYERS = frozenset({"Dense", "QuantDense"})

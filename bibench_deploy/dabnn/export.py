@@ -23,7 +23,8 @@ from bibench_deploy.dabnn.polarity import NEGATED, POSITIVE, Polarity
 from bibench_deploy.errors import ConversionError
 
 OPSET = 10
-_COMMUTING = ("Add", "GlobalAveragePooling2D", "Dropout", "Flatten", "ZeroPadding2D")
+_COMMUTING = ("Add", "GlobalAveragePooling2D", "Dropout", "Flatten", "ZeroPadding2D",
+              "KernelScale")
 _POSITIVE_ONLY = ("MaxPooling2D",)
 
 
@@ -186,8 +187,23 @@ class _KerasExporter:
         weights = (in_polarity * out_polarity * signs).transpose(3, 2, 0, 1)
         conv = self.onnx.binary_conv(source, weights, f"{name}/binary", pads, list(layer.strides))
         bias = layer.bias.numpy() if layer.use_bias else np.zeros(len(alpha))
+        output = name
+        scale = self._kernel_scale_after(name)
+        if scale is not None:  # the deploy form's alpha_c after the conv joins the same Affine
+            output, alpha = scale.name, alpha * scale.alpha.numpy()
         # stored output = polarity * (alpha * dot + bias) = alpha * conv + polarity * bias
-        self._per_channel(conv, name, alpha, out_polarity * bias)
+        self._per_channel(conv, output, alpha, out_polarity * bias)
+
+    def _kernel_scale_after(self, name: str):
+        consumers = self.consumers[name]
+        if len(consumers) == 1 and type(self.layer(consumers[0])).__name__ == "KernelScale":
+            return self.layer(consumers[0])
+        return None
+
+    def _emit_KernelScale(self, name: str) -> None:
+        """Emitted with the binary conv it follows (see `_emit_QuantConv2D`)."""
+        if self._kernel_scale_after(self.inbound[name][0]) is None:
+            raise ConversionError(f"{name!r}: a kernel scale must follow a binary conv")
 
     def _per_channel(self, source: str, name: str, scale, shift) -> None:
         consumers = self.consumers[name]

@@ -137,7 +137,7 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
           f"{ok_lines} with the engine ok, exit code {check.returncode}")
 
     run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "tiny-bnn",
-                "--warmup", "5", "--min-iters", "50", "--min-secs", "0.1", "--repeats", "3",
+                "--warmup", "5", "--min-iters", "50", "--min-secs", "0.3", "--repeats", "3",
                 # the loopback devices share this machine's cores: measure on as many at once
                 "--max-parallel", str(os.cpu_count())]
     start = time.monotonic()

@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_MODEL ?= resnet20-bnn
 
-.PHONY: demo test test-all system-deps clean
+.PHONY: demo test test-all system-deps published-report clean
 
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,19 @@ demo: $(BIN)/bibench-deploy
 	$(BIN)/bibench-deploy build --algo bnn --arch resnet20 --epochs 3 --force
 	$(BIN)/bibench-deploy run --fleet devices/local.yaml --models '$(DEMO_MODEL)' --out reports/demo
 	$(BIN)/bibench-deploy report "$$(ls -td reports/demo/*/ | head -n 1)"
+
+# The published report of this host (reports/x86_64-host/): every algorithm on resnet18 (one
+# epoch on the embedded dataset) and resnet18_imagenet (untrained, latency only), measured on the
+# local fleet, then the report and the README's deployability table.
+REPORT_ALGOS ?= bnn xnor dorefa bireal xnorpp reactnet recu fda
+published-report: $(BIN)/bibench-deploy
+	for algo in $(REPORT_ALGOS); do \
+	  $(BIN)/bibench-deploy build --algo $$algo --arch resnet18 --epochs 1 --force || exit 1; \
+	  $(BIN)/bibench-deploy build --algo $$algo --arch resnet18_imagenet --epochs 0 --force || exit 1; \
+	done
+	$(BIN)/bibench-deploy run --fleet devices/local.yaml --models 'resnet18*' --out reports/x86_64-host
+	$(BIN)/bibench-deploy report "$$(ls -td reports/x86_64-host/*/ | head -n 1)"
+	$(BIN)/bibench-deploy algos --arch resnet18 --write README.md
 
 system-deps:
 	@test -x /usr/sbin/sshd && command -v ssh-keygen >/dev/null || { \

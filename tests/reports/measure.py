@@ -14,6 +14,7 @@ import importlib.util
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -26,11 +27,15 @@ WARMUP, ITERATIONS, REPEATS = 3, 30, 3
 
 
 def _lite_interpreter():
+    loaded = sys.modules.get("larq_compute_engine.tflite.python.interpreter_wrapper_lite")
+    if loaded is not None:  # a second copy of the extension cannot register its types again
+        return loaded.LiteInterpreter
     package = importlib.util.find_spec("larq_compute_engine")  # locates without importing it
     so = Path(package.submodule_search_locations[0]) / "tflite/python/interpreter_wrapper_lite.so"
     loader = importlib.machinery.ExtensionFileLoader("interpreter_wrapper_lite", str(so))
     module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(so.stem, so, loader=loader))
     loader.exec_module(module)
+    sys.modules["larq_compute_engine.tflite.python.interpreter_wrapper_lite"] = module
     return module.LiteInterpreter
 
 

@@ -67,10 +67,19 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     binary_audit["dropped_training_layers"] = dropped
     fp32_audit = audit_mod.audit_graph(fp32_graph, fp32_counts["totals"], None)
     fp32_audit.update(audit_mod.compare_outputs(predict(fp32_model, x), interpret(fp32_fb, x)))
-    require(audit_mod.numerics_pass(binary_audit), lambda: (
-        f"{request.name}: the LCE flatbuffer does not match Keras on the audit batch (top-1 "
-        f"agreement {binary_audit['top1_agreement']:.1%}, max |diff| "
-        f"{binary_audit['max_abs_diff']:.3g}); the converter changed the model's meaning"))
+    mismatch = (f"{request.name}: the LCE flatbuffer does not match Keras on the audit batch "
+                f"(top-1 agreement {binary_audit['top1_agreement']:.1%}, max |diff| "
+                f"{binary_audit['max_abs_diff']:.3g})")
+    # An untrained network has no margins: TF and TFLite round the float parts (BatchNorm,
+    # residuals) differently, near-threshold bits flip and its argmax moves. The comparison of
+    # an untrained build is recorded and warned about; a trained build must pass it.
+    binary_audit["numerics_enforced"] = bool(history)
+    if history:
+        require(audit_mod.numerics_pass(binary_audit),
+                lambda: f"{mismatch}; the converter changed the model's meaning")
+    elif not audit_mod.numerics_pass(binary_audit):
+        binary_audit["numerics_warning"] = f"{mismatch}; untrained, not enforced"
+        reporter.stage(f"warning: {binary_audit['numerics_warning']}")
     require(audit_mod.numerics_pass(fp32_audit), lambda: (
         f"{request.name}: the FP32 flatbuffer does not match Keras "
         f"(top-1 agreement {fp32_audit['top1_agreement']:.1%})"))

@@ -21,12 +21,24 @@ def resnet20_bnn(tmp_path_factory):
 
 def test_build_writes_artefacts_with_matching_hashes(resnet20_bnn):
     manifest = load_manifest(resnet20_bnn)
-    assert sorted(manifest["artefacts"]) == ["fp32", "keras", "lce"]
+    assert sorted(manifest["artefacts"]) == ["dabnn", "fp32", "keras", "lce", "onnx"]
     for entry in manifest["artefacts"].values():
         path = resnet20_bnn / entry["path"]
         assert sha256_file(path) == entry["sha256"] and path.stat().st_size == entry["bytes"]
     assert sorted(p.name for p in resnet20_bnn.iterdir()) == [
-        "manifest.json", "resnet20-bnn-fp32.tflite", "resnet20-bnn.keras", "resnet20-bnn.tflite"]
+        "manifest.json", "resnet20-bnn-fp32.tflite", "resnet20-bnn.dab", "resnet20-bnn.keras",
+        "resnet20-bnn.onnx", "resnet20-bnn.tflite"]
+
+
+def test_dabnn_model_matches_keras(resnet20_bnn):
+    manifest = load_manifest(resnet20_bnn)
+    dabnn = manifest["audit"]["dabnn"]
+    assert manifest["deploy"]["dabnn"] == {"supported": True, "reason": ""}
+    assert dabnn["verified_on"] == "the built model"
+    for check in ("onnx", "dabnn"):
+        assert dabnn[check]["numerics_enforced"] and dabnn[check]["top1_agreement"] >= 0.99
+    assert dabnn["dabnn"]["samples"] == 100
+    assert dabnn["layer_histogram"]["BinConv2D"] == 18
 
 
 def test_every_binarized_conv_runs_in_lce_bconv(resnet20_bnn):
@@ -141,7 +153,7 @@ def test_a_conversion_that_changes_the_model_fails_the_build(temporary_algorithm
             return "ste_tern"
     temporary_algorithm(Ternary())
     with pytest.raises(ConversionError, match="does not match Keras"):
-        build(BuildRequest("ternary_trap", "resnet20", train=TrainConfig(epochs=0), out=tmp_path))
+        build(BuildRequest("ternary_trap", "resnet20", train=TrainConfig(epochs=1), out=tmp_path))
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
 

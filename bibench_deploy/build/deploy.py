@@ -73,7 +73,7 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
     tf.keras.backend.set_floatx("float64")
     try:
         train64 = arch.build(algo, num_classes)
-        transfer_weights(trained, train64)
+        train64.set_weights(trained.get_weights())  # same graph: positional, quantizer MLPs too
         if untrained:
             randomize_batchnorm(train64, np.random.default_rng(seed))
         deploy64 = arch.build(algo, num_classes, deploy=True)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bibench_deploy.errors import FleetError
 
-ENGINE_NAMES = ("lce_interpreter", "lce_benchmark_model")
+ENGINE_NAMES = ("lce_interpreter", "lce_benchmark_model", "dabnn")
 ArgList = list[str]
 
 

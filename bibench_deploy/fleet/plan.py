@@ -2,6 +2,9 @@
 
 Cells of one model that differ only in variant (binary / fp32) form a pair; a device measures a
 pair's launches interleaved (binary, fp32, binary, fp32, ...) so drift cancels in their ratio.
+Each engine measures the artefact kinds it names in its `ARTEFACTS` (LCE: lce and fp32; daBNN:
+dabnn, as variant binary). A model without a daBNN artefact still gets its daBNN cells, marked
+unsupported with the manifest's `deploy.dabnn.reason`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Optional
 from bibench_deploy.errors import FleetError
 from bibench_deploy.manifest import artefact_path, find_model_dirs, load_manifest
 
-VARIANTS = {"binary": "lce", "fp32": "fp32"}  # variant -> manifest artefact kind
+VARIANTS = {"binary": "lce", "fp32": "fp32"}  # variant -> manifest artefact kind (LCE engines)
+ARTEFACT_VARIANTS = {"lce": "binary", "fp32": "fp32", "dabnn": "binary"}
 
 
 @dataclass(frozen=True)
@@ -23,9 +27,11 @@ class ModelFile:
     arch: str
     algo: str
     variant: str
-    path: Path
+    path: Optional[Path]
     sha256: str
     bytes: int
+    artefact: str = "lce"
+    unsupported: str = ""  # why the model has no such artefact; then path is None
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ class Cell:
 
 
 def load_models(models_dir: Path, pattern: str = "*") -> list[ModelFile]:
-    """The binary and FP32 model files of every built model matching `pattern`."""
+    """The LCE, FP32 and daBNN model files of every built model matching `pattern`."""
     dirs = find_model_dirs(Path(models_dir), pattern)
     if not dirs:
         raise FleetError(f"no built models match {pattern!r} under {models_dir}; "
@@ -69,24 +75,33 @@ def load_models(models_dir: Path, pattern: str = "*") -> list[ModelFile]:
 def _model_files(model_dir: Path) -> list[ModelFile]:
     manifest = load_manifest(model_dir)
     files = []
-    for variant, kind in VARIANTS.items():
+    names = manifest["name"], manifest["arch"], manifest["algo"]
+    for kind, variant in ARTEFACT_VARIANTS.items():
         entry = manifest["artefacts"].get(kind)
         if entry:
-            files.append(ModelFile(manifest["name"], manifest["arch"], manifest["algo"], variant,
-                                   artefact_path(model_dir, manifest, kind), entry["sha256"],
-                                   int(entry["bytes"])))
+            files.append(ModelFile(*names, variant, artefact_path(model_dir, manifest, kind),
+                                   entry["sha256"], int(entry["bytes"]), kind))
+        elif kind == "dabnn":
+            reason = (manifest.get("deploy", {}).get("dabnn") or {}).get("reason")
+            files.append(ModelFile(*names, variant, None, "", 0, kind,
+                                   reason or "the manifest has no daBNN (.dab) artefact"))
     return files
 
 
 def plan_cells(devices, models: list[ModelFile], threads: Optional[list[int]] = None) -> list[Cell]:
     """Cells in measuring order: per device, model, threads and options, the binary cell
     before its FP32 twin."""
+    from bibench_deploy.fleet.engines import ENGINES
     cells = []
     for device in devices:
-        for engine_name, engine in device.engines.items():
-            options = itertools.product(engine.use_indirect_bgemm, engine.use_xnnpack)
+        for engine_name, config in device.engines.items():
+            engine = ENGINES.get(engine_name)
+            options = itertools.product(config.use_indirect_bgemm, config.use_xnnpack) \
+                if engine.KERNEL_OPTIONS else [(False, False)]
+            engine_threads = [1] if engine.SINGLE_THREADED else threads or device.threads
+            engine_models = [m for m in models if m.artefact in engine.ARTEFACTS]
             for (bgemm, xnnpack), n_threads, model in itertools.product(
-                    list(options), threads or device.threads, models):
+                    list(options), engine_threads, engine_models):
                 cells.append(Cell(device.name, model, engine_name, n_threads,
                                   device.affinity_for(n_threads), bgemm, xnnpack))
     return sorted(cells, key=lambda c: (c.device, c.pair_key, c.model.variant != "binary"))

@@ -101,13 +101,14 @@ def _open_run(settings: RunSettings, out_dir: Path, resume: Optional[str]):
 
 
 def _run_manifest(run_id: str, settings: RunSettings, fleet, cells) -> dict:
-    models = {(c.model.name, c.model.variant): c.model for c in cells}
+    models = {(c.model.name, c.model.artefact): c.model for c in cells if not c.model.unsupported}
     return {
         "run_id": run_id, "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "tool_version": __version__, "host": platform.node(), "python": platform.python_version(),
         "fleet_file": str(fleet.path), "fleet_sha256": fleet.sha256,
         "settings": {**asdict(settings), "fleet": str(Path(settings.fleet))},
-        "models": [{"name": m.name, "variant": m.variant, "path": str(m.path),
+        "models": [{"name": m.name, "variant": m.variant, "artefact": m.artefact,
+                    "path": str(m.path),
                     "sha256": m.sha256, "bytes": m.bytes} for m in models.values()],
         "cells": len(cells),
     }

@@ -179,6 +179,9 @@ class DeviceWorker:
     # ---- one pair of cells -----------------------------------------------------------------
     def _measure_pair(self, pair: list[Cell]) -> None:
         ready = self.engines[pair[0].engine]
+        if pair[0].model.unsupported:  # e.g. no .dab artefact: the manifest says why
+            return self._fail_all(pair, CellFailed("unsupported", f"{pair[0].engine}: "
+                                                   f"{pair[0].model.unsupported}"))
         if ready.problem:
             return self._fail_all(pair, ready.problem)
         started = time.monotonic()
@@ -207,7 +210,7 @@ class DeviceWorker:
             self._journal(cell, row)
 
     def _push_models(self, pair: list[Cell]) -> dict[str, str]:
-        blobs = [Blob(c.model.path, c.model.sha256, ".tflite") for c in pair]
+        blobs = [Blob(c.model.path, c.model.sha256, c.model.path.suffix) for c in pair]
         missing_kb = sum(b.local.stat().st_size for b in blobs) / 1024
         present = self.transport.present_blobs(blobs)
         if present != {b.name for b in blobs} and self.info.disk_free_kb is not None \

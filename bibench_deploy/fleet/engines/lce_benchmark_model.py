@@ -15,6 +15,9 @@ from bibench_deploy.fleet.transports.base import Blob
 from bibench_deploy.manifest import sha256_file
 
 NAME = "lce_benchmark_model"
+ARTEFACTS = ("lce", "fp32")  # manifest artefact kinds it measures
+SINGLE_THREADED = False
+KERNEL_OPTIONS = True  # use_indirect_bgemm / use_xnnpack apply
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x28: "arm", 0x03: "i386"}
 ARCH_ALIASES = {"arm64": "aarch64", "armv7l": "arm", "armv8l": "arm", "armv7": "arm", "amd64": "x86_64"}
 _COUNT = re.compile(r"count=(\d+).*")

@@ -12,6 +12,9 @@ from bibench_deploy.fleet.transports.base import Blob
 from bibench_deploy.manifest import sha256_file
 
 NAME = "lce_interpreter"
+ARTEFACTS = ("lce", "fp32")  # manifest artefact kinds it measures
+SINGLE_THREADED = False
+KERNEL_OPTIONS = True  # use_indirect_bgemm / use_xnnpack apply
 
 
 def python_for(device, config) -> str:

@@ -120,6 +120,8 @@ class Transport:
 
     def present_blobs(self, blobs: list[Blob]) -> set[str]:
         """Names of the blobs already on the device with the right content."""
+        if not blobs:  # an engine binary already on the device (`remote_path`): nothing to list
+            return set()
         result = self.sh(_LIST_SCRIPT, [self.blob_dir, *[b.name for b in blobs]])
         if result.rc != 0:
             raise TransferError(f"cannot list {self.blob_dir} on the device: {_last_line(result.stderr)}")

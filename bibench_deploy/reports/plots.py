@@ -63,7 +63,7 @@ def speedup_plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
         ax.plot(lim, lim, color="0.5", ls="--", lw=1)
         for i, algo in enumerate(algos):
             # Algorithms often share one r_s: a fixed on-screen offset keeps them apart.
-            shifted = offset_copy(ax.transData, fig=fig, x=7 * (i - (len(algos) - 1) / 2), units="points")
+            shifted = offset_copy(ax.transData, fig=fig, x=2.5 * (i - (len(algos) - 1) / 2), units="points")
             for j, device in enumerate(devices):
                 pts = [r for r in panel if r["algo"] == algo and r["device"] == device]
                 if pts:

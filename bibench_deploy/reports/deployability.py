@@ -58,21 +58,26 @@ def extra_ops(audit: dict[str, Any]) -> str:
     return "0" if not flops else f"{flops / 1e6:.3f} MFLOPs"
 
 
-def dabnn_cell(algo: Any) -> str:
-    return "yes" if algo.dabnn.supported else f"no: {algo.dabnn.reason}"
+def dabnn_cell(algo: Any, manifest: Any = None) -> str:
+    """What the build found (the manifest's `deploy.dabnn`), else what the algorithm declares."""
+    found = (manifest or {}).get("deploy", {}).get("dabnn")
+    supported, reason = ((found["supported"], found["reason"]) if found
+                         else (algo.dabnn.supported, algo.dabnn.reason))
+    return "yes" if supported else f"no: {reason}"
 
 
 def collect(models_dir: Path, arch: str) -> list[Row]:
     rows = []
     for name in ALGORITHMS.names():
         algo = ALGORITHMS.get(name)
-        base = dict(algo=name, operator=algo.inference_operator, dabnn=dabnn_cell(algo))
+        base = dict(algo=name, operator=algo.inference_operator)
         model_dir = Path(models_dir) / f"{arch}-{name}"
         try:
-            rows.append(Row(**base, manifest=load_manifest(model_dir)))
+            manifest = load_manifest(model_dir)
+            rows.append(Row(**base, dabnn=dabnn_cell(algo, manifest), manifest=manifest))
         except ManifestError as exc:
             reason = "not built" if not model_dir.exists() else f"unreadable: {exc}"
-            rows.append(Row(**base, missing=f"{reason} ({model_dir})"))
+            rows.append(Row(**base, dabnn=dabnn_cell(algo), missing=f"{reason} ({model_dir})"))
     return rows
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, Iterable, Iterator, TypeVar
 
 from bibench_deploy.errors import UnknownNameError
 
@@ -44,3 +44,13 @@ class Registry(Generic[T]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def import_plugins(package: str, path: Iterable[str], skip: Iterable[str]) -> None:
+    """Import every module of `package` (except `skip` and private ones): each registers itself."""
+    import importlib
+    import pkgutil
+    skipped = set(skip)
+    for info in pkgutil.iter_modules(path):
+        if info.name not in skipped and not info.name.startswith("_"):
+            importlib.import_module(f"{package}.{info.name}")

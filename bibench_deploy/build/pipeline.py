@@ -19,10 +19,11 @@ from bibench_deploy.algorithms import get_algorithm
 from bibench_deploy.architectures import get_architecture
 from bibench_deploy.build.train import TrainConfig
 from bibench_deploy.data import DATASETS, load_dataset
+from bibench_deploy.data.digits import NAME as DIGITS
 from bibench_deploy.errors import BibenchError, ConversionError, OutputExistsError
 from bibench_deploy.manifest import SCHEMA_VERSION, artefact_entry, write_manifest
 
-DEFAULT_DATASET = "sklearn-digits-32"
+DEFAULT_DATASET = DIGITS
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     binary_audit["deploy_graph_vs_keras"] = deploy_numerics
     binary_audit["dropped_training_layers"] = dropped
     fp32_audit = audit_mod.audit_graph(fp32_graph, fp32_counts["totals"], None)
-    fp32_audit.update(audit_mod.compare_outputs(predict(fp32_model, x), interpret(fp32_fb, x)))
+    fp32_reference = predict(fp32_model, x)
+    fp32_audit.update(audit_mod.compare_outputs(fp32_reference, interpret(fp32_fb, x)))
     mismatch = (f"{request.name}: the LCE flatbuffer does not match Keras on the audit batch "
                 f"(top-1 agreement {binary_audit['top1_agreement']:.1%}, max |diff| "
                 f"{binary_audit['max_abs_diff']:.3g})")
@@ -88,7 +89,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     dabnn_files, dabnn_audit = build_dabnn(algo, deploy, reference, x, staging, request.name,
                                             trained=bool(history))
     fp32_onnx_path = staging / f"{request.name}-fp32.onnx"
-    fp32_onnx = export_fp32_onnx(fp32_model, predict(fp32_model, x), x, fp32_onnx_path,
+    fp32_onnx = export_fp32_onnx(fp32_model, fp32_reference, x, fp32_onnx_path,
                                  request.name)
 
     reporter.stage("writing artefacts")

@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 
+from bibench_deploy.build.pipeline import DEFAULT_DATASET
 from bibench_deploy.cli import app
-
-DEFAULT_DATASET = "sklearn-digits-32"
 
 
 @app.command()

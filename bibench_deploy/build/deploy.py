@@ -8,6 +8,7 @@ import numpy as np
 
 from bibench_deploy.algorithms.base import Algorithm
 from bibench_deploy.architectures.base import Architecture
+from bibench_deploy.build.thresholds import centre_thresholds
 from bibench_deploy.errors import ConversionError
 
 
@@ -48,10 +49,11 @@ def _short(weight_name: str) -> str:
 
 
 def build_deploy_model(arch: Architecture, algo: Algorithm, trained: Any,
-                       num_classes: int) -> tuple[Any, list[str]]:
+                       num_classes: int) -> tuple[Any, list[str], dict[str, Any]]:
+    """(deploy model, training-only layers dropped, threshold centring summary)."""
     deploy = arch.build(algo, num_classes, deploy=True)
     dropped = transfer_weights(trained, deploy)
-    return deploy, dropped
+    return deploy, dropped, centre_thresholds(deploy)
 
 
 def predict(model: Any, x: np.ndarray) -> np.ndarray:
@@ -60,10 +62,10 @@ def predict(model: Any, x: np.ndarray) -> np.ndarray:
 
 def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_classes: int,
                          x: np.ndarray, untrained: bool, seed: int) -> dict[str, Any]:
-    """Training form vs deploy form, both in float64 with the trained weights.
+    """Training form vs deploy form (thresholds centred), both in float64, trained weights.
 
     float64 makes float summation order irrelevant, so this checks the forms' mathematical
-    equality. An untrained model's BatchNorm sits at its initial statistics, where binary conv
+    equality, threshold centring included. An untrained model's BatchNorm sits at its initial statistics, where binary conv
     outputs tie exactly with the next sign's threshold; for this check only its statistics are
     randomised (`untrained`), moving thresholds off the ties.
     """
@@ -78,6 +80,7 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
             randomize_batchnorm(train64, np.random.default_rng(seed))
         deploy64 = arch.build(algo, num_classes, deploy=True)
         transfer_weights(train64, deploy64)
+        centre_thresholds(deploy64)
         x64 = x.astype(np.float64)
         return compare_outputs(np.asarray(train64(x64, training=False)),
                                np.asarray(deploy64(x64, training=False)))

@@ -41,7 +41,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
 
     reporter.stage("building the deploy graph")
     x = audit_batch(dataset, prep)
-    deploy, dropped = build_deploy_model(arch, algo, model, dataset.num_classes)
+    deploy, dropped, centring = build_deploy_model(arch, algo, model, dataset.num_classes)
     deploy_numerics = deploy_form_numerics(arch, algo, model, dataset.num_classes, x,
                                            untrained=not history,
                                            seed=request.train.seed)
@@ -65,6 +65,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     binary_audit.update(audit_mod.compare_outputs(reference, interpret(binary_fb, x)))
     binary_audit["deploy_graph_vs_keras"] = deploy_numerics
     binary_audit["dropped_training_layers"] = dropped
+    binary_audit["thresholds_centred"] = centring
     fp32_audit = audit_mod.audit_graph(fp32_graph, fp32_counts["totals"], None)
     fp32_reference = predict(fp32_model, x)
     fp32_audit.update(audit_mod.compare_outputs(fp32_reference, interpret(fp32_fb, x)))

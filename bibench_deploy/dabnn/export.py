@@ -23,8 +23,10 @@ from bibench_deploy.dabnn.polarity import NEGATED, POSITIVE, Polarity
 from bibench_deploy.errors import ConversionError
 
 OPSET = 10
+# Negation commutes with these, a per-channel constant scale included: -(a x) = a (-x).
+_CHANNEL_SCALES = ("KernelScale", "ChannelScale")
 _COMMUTING = ("Add", "GlobalAveragePooling2D", "Dropout", "Flatten", "ZeroPadding2D",
-              "KernelScale")
+              *_CHANNEL_SCALES)
 _POSITIVE_ONLY = ("MaxPooling2D",)
 
 
@@ -189,21 +191,23 @@ class _KerasExporter:
         bias = layer.bias.numpy() if layer.use_bias else np.zeros(len(alpha))
         output = name
         scale = self._kernel_scale_after(name)
-        if scale is not None:  # the deploy form's alpha_c after the conv joins the same Affine
+        if scale is not None:  # a per-channel alpha after the conv joins the same Affine
             output, alpha = scale.name, alpha * scale.alpha.numpy()
         # stored output = polarity * (alpha * dot + bias) = alpha * conv + polarity * bias
         self._per_channel(conv, output, alpha, out_polarity * bias)
 
     def _kernel_scale_after(self, name: str):
         consumers = self.consumers[name]
-        if len(consumers) == 1 and type(self.layer(consumers[0])).__name__ == "KernelScale":
+        if len(consumers) == 1 and type(self.layer(consumers[0])).__name__ in _CHANNEL_SCALES:
             return self.layer(consumers[0])
         return None
 
     def _emit_KernelScale(self, name: str) -> None:
         """Emitted with the binary conv it follows (see `_emit_QuantConv2D`)."""
         if self._kernel_scale_after(self.inbound[name][0]) is None:
-            raise ConversionError(f"{name!r}: a kernel scale must follow a binary conv")
+            raise ConversionError(f"{name!r}: a per-channel scale must follow a binary conv")
+
+    _emit_ChannelScale = _emit_KernelScale
 
     def _per_channel(self, source: str, name: str, scale, shift) -> None:
         consumers = self.consumers[name]

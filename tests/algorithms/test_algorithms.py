@@ -38,7 +38,7 @@ def trained_like(algo, seed=0):
 
 def test_deploy_form_equals_training_form_in_inference_mode(algo):
     model = trained_like(algo)
-    deploy, dropped = build_deploy_model(TINY, algo, model, 10)
+    deploy, dropped, _ = build_deploy_model(TINY, algo, model, 10)
     x = images()
     np.testing.assert_allclose(predict(deploy, x), predict(model, x), rtol=1e-5, atol=1e-5)
     assert dropped == []

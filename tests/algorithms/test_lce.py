@@ -27,7 +27,7 @@ def lce_audit(algo, fp32_graph, seed=0):
     tf.keras.utils.set_random_seed(seed)
     model = TINY.build(algo, 10)
     perturb(model, seed)
-    deploy, _ = build_deploy_model(TINY, algo, model, 10)
+    deploy, _, _ = build_deploy_model(TINY, algo, model, 10)
     flatbuffer = convert(deploy)
     audit = audit_graph(read_graph(flatbuffer), count_model(deploy)["totals"], fp32_graph)
     x = images(100)

@@ -3,10 +3,14 @@
 import numpy as np
 import pytest
 
+from bibench_deploy.algorithms import ALGORITHMS
+from bibench_deploy.build.deploy import build_deploy_model
 from bibench_deploy.dabnn import executor
 from bibench_deploy.dabnn.convert import convert_onnx
 from bibench_deploy.dabnn.export import export_onnx
 from bibench_deploy.errors import ConversionError
+from tests.algorithms.conftest import TINY, perturb
+from tests.algorithms.conftest import images as tiny_images
 from tests.dabnn import keras_models
 from tests.dabnn.onnx_graphs import run_onnxruntime
 
@@ -76,3 +80,21 @@ def test_zero_padding_of_binary_input_is_refused():
 def test_relu_on_a_plus_one_padded_input_has_no_sign_convention():
     with pytest.raises(ConversionError, match="no sign convention"):
         export_onnx(keras_models.resnet_like(relu_on_block_input=True))
+
+
+@pytest.mark.parametrize("name", ALGORITHMS.names())
+def test_every_algorithms_deploy_graph_exports_or_is_refused(name):
+    """Registry-wide: the deploy form (trained-like state, thresholds centred) of every
+    algorithm daBNN supports reaches .dab and matches Keras (ReCU's per-channel alpha folds
+    into the Affine); the others are refused by the exporter itself."""
+    import tensorflow as tf
+    algo = ALGORITHMS.get(name)
+    tf.keras.utils.set_random_seed(0)
+    trained = TINY.build(algo, 10)
+    perturb(trained)
+    deploy, _, _ = build_deploy_model(TINY, algo, trained, 10)
+    if not algo.dabnn.supported:
+        with pytest.raises(ConversionError):
+            export_onnx(deploy)
+        return
+    assert_agree_with_keras(deploy, tiny_images(BATCH))

@@ -34,6 +34,8 @@ def test_shipped_fleets_load():
     assert local.devices[0].transport == "local"
     assert (REPO / "devices" / "local.yaml").read_text() == \
         (REPO / "bibench_deploy" / "devices" / "local.yaml").read_text()
+    host = load_fleet(REPO / "devices" / "x86_64-host.yaml").devices[0]
+    assert host.transport == "local" and host.affinity_for(1) == "1"
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -124,7 +124,7 @@ class Transport:
             return set()
         result = self.sh(_LIST_SCRIPT, [self.blob_dir, *[b.name for b in blobs]])
         if result.rc != 0:
-            raise TransferError(f"cannot list {self.blob_dir} on the device: {_last_line(result.stderr)}")
+            raise TransferError(f"cannot list {self.blob_dir} on the device: {_failure(result)}")
         hashes = {}
         for line in result.stdout.splitlines():
             digest, _, name = line.partition(" ")
@@ -149,11 +149,16 @@ class Transport:
             sealed = self.sh(_SEAL_SCRIPT, [self.blob_dir, part, blob.sha256, blob.name, mode])
             if sealed.rc == 0:
                 return
-            reason = _last_line(sealed.stderr)
+            reason = _failure(sealed)
         raise TransferError(f"upload of {blob.local.name} did not verify after {tries} tries "
                             f"(expected sha256 {blob.sha256[:12]}, {reason})")
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else "no message"
+def _failure(result: CommandResult) -> str:
+    """Why one of the tool's scripts failed: its last error line, exit code, or the deadline."""
+    if result.timed_out:
+        return f"timed out after {result.elapsed_s:.1f} s"
+    lines = [line.strip() for line in result.stderr.strip().splitlines() if line.strip()]
+    status = ("no exit status (the command's channel closed)" if result.rc == -1
+              else f"exit code {result.rc}")
+    return f"{lines[-1]} ({status})" if lines else status

@@ -65,9 +65,9 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
     """Training form vs deploy form (thresholds centred), both in float64, trained weights.
 
     float64 makes float summation order irrelevant, so this checks the forms' mathematical
-    equality, threshold centring included. An untrained model's BatchNorm sits at its initial statistics, where binary conv
-    outputs tie exactly with the next sign's threshold; for this check only its statistics are
-    randomised (`untrained`), moving thresholds off the ties.
+    equality, threshold centring included. An untrained model's BatchNorm sits at its initial
+    statistics, where binary conv outputs tie exactly with the next sign's threshold; for this
+    check only its statistics are randomised (`untrained`), moving thresholds off the ties.
     """
     import tensorflow as tf
     from bibench_deploy.build.audit import compare_outputs
@@ -78,9 +78,7 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
         train64.set_weights(trained.get_weights())  # same graph: positional, quantizer MLPs too
         if untrained:
             randomize_batchnorm(train64, np.random.default_rng(seed))
-        deploy64 = arch.build(algo, num_classes, deploy=True)
-        transfer_weights(train64, deploy64)
-        centre_thresholds(deploy64)
+        deploy64, _, _ = build_deploy_model(arch, algo, train64, num_classes)
         x64 = x.astype(np.float64)
         return compare_outputs(np.asarray(train64(x64, training=False)),
                                np.asarray(deploy64(x64, training=False)))

@@ -39,23 +39,18 @@ NEAR_TIE = 1e-3
 def centre_thresholds(model: Any) -> dict[str, Any]:
     """Centre every eligible threshold of `model` in place; return what was done."""
     import tensorflow as tf
-    summary = {"batchnorms": 0, "channels": 0, "near_ties": 0, "nearest_level_before": None}
+    per_batchnorm = []
     for layer in model.layers:
-        if not isinstance(layer, tf.keras.layers.BatchNormalization):
-            continue
+        if not isinstance(layer, tf.keras.layers.BatchNormalization) or not layer.center:
+            continue  # without beta there is nothing to move
         chain = _producer_chain(layer)
         if chain is None or not _feeds_only_signs(layer):
             continue
-        conv, scales = chain
-        nearest = _centre(layer, conv, scales)
-        summary["batchnorms"] += 1
-        summary["channels"] += len(nearest)
-        summary["near_ties"] += int(np.sum(nearest < NEAR_TIE))
-        lowest = float(nearest.min()) if len(nearest) else None
-        previous = summary["nearest_level_before"]
-        summary["nearest_level_before"] = (lowest if previous is None or lowest is None
-                                           else min(previous, lowest))
-    return summary
+        per_batchnorm.append(_centre(layer, *chain))
+    nearest = np.concatenate(per_batchnorm) if per_batchnorm else np.empty(0)
+    return {"batchnorms": len(per_batchnorm), "channels": len(nearest),
+            "near_ties": int(np.sum(nearest < NEAR_TIE)),
+            "nearest_level_before": float(nearest.min()) if len(nearest) else None}
 
 
 def _single_inbound(layer: Any) -> Optional[Any]:
@@ -134,8 +129,9 @@ def _centre(batchnorm: Any, conv: Any, scales: list[Any]) -> np.ndarray:
     scale = np.ones(conv.filters)
     for layer in scales:
         scale = scale * np.asarray(layer.alpha, dtype=np.float64)
-    gamma = _weight(batchnorm, "gamma", 1.0)
-    beta = _weight(batchnorm, "beta", 0.0)
+    gamma = (np.asarray(batchnorm.gamma, dtype=np.float64) if batchnorm.scale
+             else np.ones(conv.filters))
+    beta = np.asarray(batchnorm.beta, dtype=np.float64)
     mean = np.asarray(batchnorm.moving_mean, dtype=np.float64)
     var = np.asarray(batchnorm.moving_variance, dtype=np.float64)
     g = gamma / np.sqrt(var + batchnorm.epsilon)
@@ -144,8 +140,8 @@ def _centre(batchnorm: Any, conv: Any, scales: list[Any]) -> np.ndarray:
     new_beta, nearest = beta.copy(), []
     reachable = np.arange(-levels, levels + 1, 2)
     for c in range(len(a)):
-        if a[c] == 0.0 or not batchnorm.center:
-            continue
+        if a[c] == 0.0:
+            continue  # a constant bit: no threshold
         threshold = -d[c] / a[c]
         if a[c] > 0:   # bit = level >= threshold: the lowest level that is +1
             first_on = levels - 2 * np.floor((levels - threshold) / 2)
@@ -155,13 +151,5 @@ def _centre(batchnorm: Any, conv: Any, scales: list[Any]) -> np.ndarray:
             centred = max(min(last_on, levels), -levels - 2) + 1
         nearest.append(float(np.min(np.abs(a[c] * reachable + d[c]))) / (2 * abs(a[c])))
         new_beta[c] = -a[c] * centred + mean[c] * g[c]
-    if batchnorm.center:
-        batchnorm.beta.assign(new_beta.astype(batchnorm.beta.dtype.as_numpy_dtype))
+    batchnorm.beta.assign(new_beta.astype(batchnorm.beta.dtype.as_numpy_dtype))
     return np.asarray(nearest)
-
-
-def _weight(batchnorm: Any, name: str, default: float) -> np.ndarray:
-    variable = getattr(batchnorm, name, None)
-    if variable is None:
-        return np.full(int(batchnorm.moving_mean.shape[0]), default)
-    return np.asarray(variable, dtype=np.float64)

@@ -31,10 +31,8 @@ def float64_deploy(algo):
         transfer_weights(trained, deploy)
     finally:
         tf.keras.backend.set_floatx(previous)
-    scale = np.ones(16)
-    for name in ("conv1_alpha",):
-        if name in [layer.name for layer in deploy.layers]:
-            scale = np.asarray(deploy.get_layer(name).alpha)
+    has_alpha = "conv1_alpha" in {layer.name for layer in deploy.layers}
+    scale = np.asarray(deploy.get_layer("conv1_alpha").alpha) if has_alpha else np.ones(16)
     bn = deploy.get_layer("conv1_bn")
     mean = np.asarray(bn.moving_mean).copy()
     mean[0] = scale[0] * LEVEL

@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_MODEL ?= resnet20-bnn
 
-.PHONY: demo test test-all system-deps published-report clean
+.PHONY: demo test test-slow test-all system-deps published-report clean
 
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ system-deps:
 
 test: $(BIN)/bibench-deploy system-deps
 	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
+
+test-slow: $(BIN)/bibench-deploy system-deps
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider
 
 test-all: $(BIN)/bibench-deploy system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider

@@ -17,7 +17,7 @@ Keys (schema_version 1):
     training{epochs, trained, optimizer, lr, batch_size, seed, history[{epoch, loss,
              train_accuracy, test_accuracy}], test_accuracy}
     artefacts{<kind>: {path (relative), sha256, bytes}}
-    audit{lce: {...}, fp32: {...}, dabnn: {...}, onnx_fp32: {...}}   see bibench_deploy.build
+    audit{lce: {...}, fp32: {...}, dabnn: {...}, onnx_fp32: {...}}   see bibench_deploy.pipeline
     deploy{dabnn: {supported, reason}}
     complexity{...}                       see bibench_deploy.complexity
 """

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from bibench_deploy.build.pipeline import DEFAULT_DATASET
+from bibench_deploy.pipeline.build import DEFAULT_DATASET
 from bibench_deploy.cli import app
 
 
@@ -28,8 +28,8 @@ def build(
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory."),
 ) -> None:
     """Train ALGO on ARCH, convert to LCE and FP32 flatbuffers, audit, write models/ARCH-ALGO/."""
-    from bibench_deploy.build.pipeline import BuildRequest, build as run_build
-    from bibench_deploy.build.train import TrainConfig
+    from bibench_deploy.pipeline.build import BuildRequest, build as run_build
+    from bibench_deploy.pipeline.train import TrainConfig
     from bibench_deploy.cli.render import RichReporter, print_build_summary
     from bibench_deploy.errors import BibenchError
     if optimizer not in ("adam", "sgd"):

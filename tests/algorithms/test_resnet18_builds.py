@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bibench_deploy.algorithms import ALGORITHMS
-from bibench_deploy.build.pipeline import BuildRequest, build
-from bibench_deploy.build.train import TrainConfig
+from bibench_deploy.pipeline.build import BuildRequest, build
+from bibench_deploy.pipeline.train import TrainConfig
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The heavy half of `build` (imports TensorFlow); see pipeline.py for the contract."""
+"""The heavy half of `build` (imports TensorFlow); see build.py for the contract."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from typing import Any
 
 from bibench_deploy.algorithms import FP32, get_algorithm
 from bibench_deploy.architectures import get_architecture
-from bibench_deploy.build import audit as audit_mod
-from bibench_deploy.build.convert import convert, interpret
-from bibench_deploy.build.dabnn_step import build_dabnn, export_fp32_onnx
-from bibench_deploy.build.deploy import build_deploy_model, deploy_form_numerics, predict
-from bibench_deploy.build.flatbuffer import read_graph
-from bibench_deploy.build.inputs import Preprocessing, audit_batch, test_dataset
-from bibench_deploy.build.pipeline import BuildRequest, Reporter, artefacts, base_manifest, require
-from bibench_deploy.build.train import compile_model, train
+from bibench_deploy.pipeline import audit as audit_mod
+from bibench_deploy.pipeline.convert import convert, interpret
+from bibench_deploy.pipeline.dabnn_step import build_dabnn, export_fp32_onnx
+from bibench_deploy.pipeline.deploy import build_deploy_model, deploy_form_numerics, predict
+from bibench_deploy.pipeline.flatbuffer import read_graph
+from bibench_deploy.pipeline.inputs import Preprocessing, audit_batch, test_dataset
+from bibench_deploy.pipeline.build import BuildRequest, Reporter, artefacts, base_manifest, require
+from bibench_deploy.pipeline.train import compile_model, train
 from bibench_deploy.complexity import compare_to_fp32, count_model
 from bibench_deploy.data.base import Dataset
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from bibench_deploy.algorithms.base import Algorithm
 from bibench_deploy.architectures.base import Architecture
-from bibench_deploy.build.thresholds import centre_thresholds
+from bibench_deploy.pipeline.thresholds import centre_thresholds
 from bibench_deploy.errors import ConversionError
 
 
@@ -70,7 +70,7 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
     check only its statistics are randomised (`untrained`), moving thresholds off the ties.
     """
     import tensorflow as tf
-    from bibench_deploy.build.audit import compare_outputs
+    from bibench_deploy.pipeline.audit import compare_outputs
     previous = tf.keras.backend.floatx()
     tf.keras.backend.set_floatx("float64")
     try:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from bibench_deploy.algorithms.base import Algorithm
-from bibench_deploy.build.audit import compare_outputs, numerics_pass
+from bibench_deploy.pipeline.audit import compare_outputs, numerics_pass
 from bibench_deploy.errors import ConversionError
 
 # The reference executor is plain numpy: bound its work on large inputs.
@@ -41,7 +41,7 @@ def onnx_outputs(onnx_model: Any, x_nhwc: np.ndarray) -> np.ndarray:
 
 def _twin_with_random_batchnorm(model: Any) -> Any:
     import tensorflow as tf
-    from bibench_deploy.build.deploy import randomize_batchnorm
+    from bibench_deploy.pipeline.deploy import randomize_batchnorm
     twin = tf.keras.models.clone_model(model)
     twin.set_weights(model.get_weights())
     randomize_batchnorm(twin, np.random.default_rng(0))

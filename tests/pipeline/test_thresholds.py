@@ -10,9 +10,9 @@ import tensorflow as tf
 
 from bibench_deploy.algorithms import ALGORITHMS
 from bibench_deploy.architectures import get_architecture
-from bibench_deploy.build.convert import convert, interpret
-from bibench_deploy.build.deploy import transfer_weights
-from bibench_deploy.build.thresholds import centre_thresholds
+from bibench_deploy.pipeline.convert import convert, interpret
+from bibench_deploy.pipeline.deploy import transfer_weights
+from bibench_deploy.pipeline.thresholds import centre_thresholds
 from tests.algorithms.conftest import TINY, images, perturb
 
 LEVEL = 2  # conv1 sums 3 * 3 * 16 = 144 terms of +-1: the levels are even

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from bibench_deploy.algorithms.base import Algorithm
-from bibench_deploy.build.inputs import Preprocessing, test_dataset, train_dataset
+from bibench_deploy.pipeline.inputs import Preprocessing, test_dataset, train_dataset
 from bibench_deploy.data.base import Dataset
 
 

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from bibench_deploy.build.flatbuffer import BCONV, FLOAT_MAC_OPS, LCE_OPS, Graph
+from bibench_deploy.pipeline.flatbuffer import BCONV, FLOAT_MAC_OPS, LCE_OPS, Graph
 
 TOP1_AGREEMENT_MIN = 0.99
 REDUCTIONS = frozenset({"MEAN", "SUM", "REDUCE_MAX"})

@@ -6,8 +6,8 @@ import pytest
 
 from bibench_deploy.algorithms import ALGORITHMS
 from bibench_deploy.architectures import ARCHITECTURES
-from bibench_deploy.build.pipeline import BuildRequest, build
-from bibench_deploy.build.train import TrainConfig
+from bibench_deploy.pipeline.build import BuildRequest, build
+from bibench_deploy.pipeline.train import TrainConfig
 from bibench_deploy.errors import ConversionError
 from bibench_deploy.manifest import load_manifest, sha256_file
 
@@ -113,9 +113,9 @@ def test_audit_shows_a_conversion_that_falls_back_to_float():
     import larq as lq
     import numpy as np
     import tensorflow as tf
-    from bibench_deploy.build.audit import audit_graph, compare_outputs
-    from bibench_deploy.build.convert import convert, interpret
-    from bibench_deploy.build.flatbuffer import read_graph
+    from bibench_deploy.pipeline.audit import audit_graph, compare_outputs
+    from bibench_deploy.pipeline.convert import convert, interpret
+    from bibench_deploy.pipeline.flatbuffer import read_graph
     from bibench_deploy.complexity import count_model
 
     class ScaledSign(lq.quantizers.Quantizer):
@@ -169,9 +169,9 @@ def test_numerical_check_catches_lce_fusing_explicit_padding_into_a_float_conv()
     """LCE 0.16 turns ZeroPadding2D(1) -> Conv2D(3, stride 2, valid) into one SAME CONV_2D."""
     import numpy as np
     import tensorflow as tf
-    from bibench_deploy.build.audit import compare_outputs, numerics_pass
-    from bibench_deploy.build.convert import convert, interpret
-    from bibench_deploy.build.flatbuffer import read_graph
+    from bibench_deploy.pipeline.audit import compare_outputs, numerics_pass
+    from bibench_deploy.pipeline.convert import convert, interpret
+    from bibench_deploy.pipeline.flatbuffer import read_graph
 
     inputs = tf.keras.Input((16, 16, 8))
     x = tf.keras.layers.ZeroPadding2D(1)(inputs)

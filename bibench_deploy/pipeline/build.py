@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 from bibench_deploy import __version__
 from bibench_deploy.algorithms import get_algorithm
 from bibench_deploy.architectures import get_architecture
-from bibench_deploy.build.train import TrainConfig
+from bibench_deploy.pipeline.train import TrainConfig
 from bibench_deploy.data import DATASETS, load_dataset
 from bibench_deploy.data.digits import NAME as DIGITS
 from bibench_deploy.errors import BibenchError, ConversionError, OutputExistsError
@@ -74,7 +74,7 @@ def build(request: BuildRequest, reporter: Reporter = Reporter()) -> dict[str, A
     dataset = load_dataset(request.dataset, request.data_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{request.name}.", dir=request.out))
     try:
-        from bibench_deploy.build.steps import run_steps
+        from bibench_deploy.pipeline.steps import run_steps
         manifest = run_steps(request, dataset, staging, reporter)
         manifest["created_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         write_manifest(staging, manifest)

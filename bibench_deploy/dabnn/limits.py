@@ -1,4 +1,4 @@
-"""Shapes that daBNN's aarch64 kernels abort on (BNN_ASSERT in the runtime), checked per layer.
+"""Shapes that daBNN's runtime computes wrongly or aborts on (BNN_ASSERT in the aarch64 kernels).
 
 - BinConv2D with a 3x3 kernel, equal strides and in in {128, 256, 512, 1024} runs the direct conv,
   which needs out % 128 == 0 (except in == out == 128).
@@ -9,6 +9,10 @@
   128 bits. Its im2col needs kh*kw*in < 60000.
 - Affine and pooling layers address rows with 16-byte aligned access: W*C % 4 == 0 (or W*C == 1)
   for the float tensors they read.
+- Every tensor must be square (H == W): `Net::prepare` and `ADD_LAYER` pass the (H, W, C) of a
+  shape into `Mat`'s (w, h, c), so a non-square tensor is laid out transposed. In the runtime an
+  8x16 model's output was off by 20.5, its 64- and 128-channel 3x3 binary convs crashed and
+  MaxPool aborted ("free(): invalid size"); only 1x1 convs were unaffected.
 """
 
 from __future__ import annotations
@@ -18,11 +22,18 @@ from bibench_deploy.dabnn.model import DabModel, DabLayer
 Shape = tuple[int, int, int]  # H, W, C
 _DIRECT_CONV_CHANNELS = (128, 256, 512, 1024)
 _ALIGNED_READERS = ("Affine", "AvePool", "MaxPool")
+NON_SQUARE_REASON = ("daBNN v0.2.6 swaps height and width of non-square tensors (Net::prepare "
+                     "and ADD_LAYER pass (H, W, C) into Mat's (w, h, c)), so it computes wrong "
+                     "results or crashes; give the model a square input (H == W)")
 
 
 def kernel_limit_violations(model: DabModel, shapes: dict[str, Shape]) -> list[str]:
     reasons = []
     for layer in model.layers:
+        height, width, _ = shapes[layer.params["output"]]
+        if height != width:
+            reasons.append(f"{layer.type} {layer.params['output']!r} outputs {height}x{width} "
+                           f"(H x W): {NON_SQUARE_REASON}")
         if layer.type == "BinConv2D":
             reasons += _bin_conv_violations(model, layer, shapes)
         if layer.type in _ALIGNED_READERS:

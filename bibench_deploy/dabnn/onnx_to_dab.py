@@ -6,8 +6,9 @@ weights from `Sign` of a constant or constants that are all +/-1. Each becomes a
 per channel (BatchNorm with its own epsilon, weight scales, biases): with y = a * (conv + bias) + b,
 A = -2a and B = b + a * (K + bias), K = kh*kw*in. Float convs take following per-channel affines
 into their weights. A Gemm/MatMul classifier after global pooling becomes a fixed-kernel AvePool
-and a 1x1 FpConv2D. Clip (Hardtanh) is dropped where its output feeds only binarization, and is
-otherwise built from in-place layers: clip(x, lo, hi) = hi - relu(hi - lo - relu(x - lo)).
+and a 1x1 FpConv2D; one over a flattened H x W map becomes an FpConv2D with an H x W kernel.
+Clip (Hardtanh) is dropped where its output feeds only binarization, and is otherwise built from
+in-place layers: clip(x, lo, hi) = hi - relu(hi - lo - relu(x - lo)). Neg is an Affine (-1, 0).
 Before an in-place layer overwrites a tensor that is still read later, the tensor is copied
 (AvePool 1x1, stride 1). Every layer output gets a new name: the runtime reuses existing buffers
 by name.
@@ -21,7 +22,7 @@ import numpy as np
 
 from bibench_deploy.dabnn import affine_chain
 from bibench_deploy.dabnn.bitpack import pack_weights
-from bibench_deploy.dabnn.limits import kernel_limit_violations
+from bibench_deploy.dabnn.limits import NON_SQUARE_REASON, kernel_limit_violations
 from bibench_deploy.dabnn.model import DabModel, DabTensor
 from bibench_deploy.dabnn.onnx_graph import OnnxGraph, attribute
 from bibench_deploy.errors import ConversionError
@@ -48,11 +49,15 @@ class OnnxToDab:
         if None in (channels, height, width) or len(graph.input_shape) != 4 or batch not in (1, None):
             raise ConversionError(f"input {graph.input_name!r} must be NCHW with static C, H, W "
                                   f"and batch 1, got {list(graph.input_shape)}")
+        if height != width:
+            raise ConversionError(f"input {graph.input_name!r} is {height}x{width} (H x W): "
+                                  + NON_SQUARE_REASON)
         self.model = DabModel(graph.input_name, (1, height, width, channels))
         self.alias = {graph.input_name: graph.input_name}  # ONNX name -> dab name
         self.rank = {graph.input_name: 4}  # ONNX name -> rank (4: NCHW, 2: flattened 1x1)
         self.shapes = {graph.input_name: (height, width, channels)}  # dab name -> H, W, C
         self.binarized: dict[str, _Binarized] = {}
+        self.flattened: dict[str, str] = {}  # ONNX name of a flattened H x W map -> dab source
         self.zero_padded: dict[str, _Binarized] = {}
         self.index = 0
 
@@ -71,12 +76,16 @@ class OnnxToDab:
             raise ConversionError(f"the output {output!r} is not computed by daBNN layers")
         reasons = kernel_limit_violations(self.model, self.shapes)
         if reasons:
-            raise ConversionError("daBNN's aarch64 kernels abort on: " + "; ".join(reasons))
+            raise ConversionError("daBNN's runtime fails on: " + "; ".join(reasons))
         return DabConversion(self.model, self.alias[output], self.notes)
 
     # ---- names, shapes, in-place safety
 
     def _float_input(self, name: str, node) -> str:
+        if name in self.flattened:
+            raise ConversionError(f"{node.op_type} {node.output[0]!r} reads {name!r}, a flattened "
+                                  "spatial map; daBNN keeps NHWC tensors, so only a Gemm/MatMul "
+                                  "classifier (run as a conv over the whole map) may read it")
         if name in self.binarized or name in self.zero_padded:
             raise ConversionError(f"{node.op_type} {node.output[0]!r} reads a binarized or padded "
                                   "tensor; daBNN binarizes and pads only inside convs")
@@ -99,7 +108,8 @@ class OnnxToDab:
     def _read_later(self, dab_name: str) -> bool:
         def reads(onnx_name: str) -> bool:
             marked = self.binarized.get(onnx_name) or self.zero_padded.get(onnx_name)
-            return self.alias.get(onnx_name) == dab_name or (marked and marked.source == dab_name)
+            return (self.alias.get(onnx_name) == dab_name or self.flattened.get(onnx_name) == dab_name
+                    or (marked and marked.source == dab_name))
 
         later = (node for i, node in enumerate(self.graph.nodes[self.index + 1:], self.index + 1)
                  if i not in self.done)
@@ -229,14 +239,15 @@ class OnnxToDab:
         taps = int(np.prod(weights_ohwi.shape[1:]))
         self._affine(mismatches, chain.output, -2 * scale, shift + scale * taps)
 
-    def _float_conv(self, node, source, pads, strides, weights, bias) -> None:
-        rank = 4 if weights.ndim == 4 else 2
+    def _float_conv(self, node, source, pads, strides, weights, bias, rank=None) -> None:
+        rank = rank or (4 if weights.ndim == 4 else 2)
         chain = affine_chain.follow(self.graph, node.output[0], weights.shape[0], rank,
                                     set(self.graph.output_names))
         self._skip(chain.node_indices)
         weights = weights * chain.scale.reshape(-1, *[1] * (weights.ndim - 1))
         bias = chain.scale * bias + chain.shift
-        weights_ohwi = weights.transpose(0, 2, 3, 1) if rank == 4 else weights[:, None, None, :]
+        weights_ohwi = weights.transpose(0, 2, 3, 1) if weights.ndim == 4 \
+            else weights[:, None, None, :]
         weight_name = self._constant(f"{node.input[1]}_ohwi", weights_ohwi)
         bias_name = self._constant(f"{node.input[1]}_bias", bias)
         shape = self._conv_output_shape(source, weights_ohwi.shape, pads, strides)
@@ -253,6 +264,18 @@ class OnnxToDab:
                 (width + 2 * pads[1] - weight_shape[2]) // strides[1] + 1, weight_shape[0])
 
     def _classifier(self, node, weights_out_in: np.ndarray, bias: np.ndarray) -> None:
+        if node.input[0] in self.flattened:
+            # a dense layer over a flattened H x W x C map is a conv with an H x W kernel; ONNX
+            # flattens NCHW, so input feature c * H * W + h * W + w is weight [o, c, h, w]
+            source = self.flattened[node.input[0]]
+            height, width, channels = self.shapes[source]
+            if weights_out_in.shape[1] != height * width * channels:
+                raise ConversionError(f"{node.op_type} {node.output[0]!r}: "
+                                      f"{weights_out_in.shape[1]} inputs, the flattened map has "
+                                      f"{height * width * channels}")
+            weights = weights_out_in.reshape(-1, channels, height, width)
+            self._float_conv(node, source, [0, 0], [1, 1], weights, bias, rank=2)
+            return
         source = self._float_input(node.input[0], node)
         if self.rank.get(node.input[0]) != 2 or self.shapes[source][:2] != (1, 1):
             raise ConversionError(f"{node.op_type} {node.output[0]!r}: daBNN has no FC layer; a "
@@ -316,15 +339,15 @@ class OnnxToDab:
     def _op_Flatten(self, node) -> None:
         source = self._float_input(node.input[0], node)
         if self.shapes[source][:2] != (1, 1):
-            raise ConversionError(f"{node.op_type} {node.output[0]!r}: daBNN keeps NHWC tensors; "
-                                  f"only 1x1 spatial tensors can be flattened")
+            self.flattened[node.output[0]] = source  # only a classifier may read it
+            return
         self.alias[node.output[0]], self.rank[node.output[0]] = source, 2
 
     _op_Reshape = _op_Squeeze = _op_Flatten
 
     def _op_Identity(self, node) -> None:
         source = node.input[0]
-        for marks in (self.binarized, self.zero_padded):
+        for marks in (self.binarized, self.zero_padded, self.flattened):
             if source in marks:
                 marks[node.output[0]] = marks[source]
                 return
@@ -411,6 +434,11 @@ class OnnxToDab:
         first = self._writable(first)
         output = self._output(node.output[0], self.shapes[first])
         self.model.add_layer("Add", input1=first, input2=second, output=output)
+
+    def _op_Neg(self, node) -> None:
+        source = self._writable(self._float_input(node.input[0], node))
+        self._affine(source, node.output[0], -1.0, 0.0)
+        self.rank[node.output[0]] = self.rank.get(node.input[0], 4)
 
     def _op_Mul(self, node) -> None:
         self._constant_affine(node)

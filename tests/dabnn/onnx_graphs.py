@@ -7,7 +7,7 @@ import numpy as np
 
 def binary_conv_graph(in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1,
                       size: int = 6, pad_value: float = -1.0, conv_pads: int = 0,
-                      opset: int = 10, seed: int = 0):
+                      opset: int = 10, seed: int = 0, height: int | None = None):
     """input -> Sign -> Pad(pad_value) -> Conv(Sign(W)) -> BatchNormalization -> output."""
     from onnx import TensorProto, helper, numpy_helper
 
@@ -32,7 +32,7 @@ def binary_conv_graph(in_channels: int, out_channels: int, kernel: int = 3, stri
                               strides=[stride, stride], pads=[conv_pads] * 4),
              helper.make_node("BatchNormalization", ["c", "g", "b", "m", "v"], ["output"],
                               epsilon=1e-3)]
-    return _model(nodes, initializers, in_channels, size, opset)
+    return _model(nodes, initializers, in_channels, size, opset, height)
 
 
 def residual_relu_graph(channels: int = 4, size: int = 4):
@@ -49,12 +49,33 @@ def residual_relu_graph(channels: int = 4, size: int = 4):
     return _model(nodes, initializers, channels, size, 10)
 
 
-def _model(nodes, initializers, channels, size, opset):
+def pool_neg_graph(channels: int = 4, size: int = 4):
+    """input -> MaxPool(3x3, stride 2, pads 1) -> Neg: ResNet's ImageNet stem pool, negated."""
+    from onnx import helper
+
+    nodes = [helper.make_node("MaxPool", ["input"], ["p"], kernel_shape=[3, 3], strides=[2, 2],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("Neg", ["p"], ["output"])]
+    return _model(nodes, [], channels, size, 10)
+
+
+def flatten_gemm_graph(weights: np.ndarray, bias: np.ndarray, channels: int, size: int):
+    """input (1, C, size, size) -> Flatten -> Gemm(weights [out, C*size*size], transB=1)."""
+    from onnx import helper, numpy_helper
+
+    initializers = [numpy_helper.from_array(weights.astype(np.float32), "w"),
+                    numpy_helper.from_array(bias.astype(np.float32), "b")]
+    nodes = [helper.make_node("Flatten", ["input"], ["f"], axis=1),
+             helper.make_node("Gemm", ["f", "w", "b"], ["output"], transB=1)]
+    return _model(nodes, initializers, channels, size, 10)
+
+
+def _model(nodes, initializers, channels, size, opset, height=None):
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
         nodes, "g", [helper.make_tensor_value_info("input", TensorProto.FLOAT,
-                                                   [1, channels, size, size])],
+                                                   [1, channels, height or size, size])],
         [helper.make_tensor_value_info("output", TensorProto.FLOAT, None)], initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 7

@@ -32,3 +32,14 @@ def test_refusal_is_one_line_and_exit_1(tmp_path):
     assert result.stderr.strip().startswith("error:") and "out % 128" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x.dab").exists()
+
+
+def test_non_square_model_is_refused_with_the_reason(tmp_path):
+    onnx_path = tmp_path / "wide.onnx"
+    onnx_path.write_bytes(onnx_graphs.binary_conv_graph(32, 8, size=16, height=8)
+                          .SerializeToString())
+    result = run_cli("convert", str(onnx_path), "--to", "dabnn", cwd=tmp_path)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "8x16" in result.stderr and "swaps height and width" in result.stderr
+    assert not (tmp_path / "wide.dab").exists()

@@ -63,3 +63,46 @@ def test_unaligned_rows_are_refused():
     model = onnx_graphs.binary_conv_graph(64, 6, kernel=2)  # 7x7x6 output: W*C = 42
     with pytest.raises(ConversionError, match="W\\*C = 42"):
         convert_onnx(model)
+
+
+def test_stem_max_pool_then_negation_by_hand():
+    """MaxPool 3x3/2 with pads 1 (-FLT_MAX in daBNN, ignored) and Neg on a 4x4 map whose channel
+    c holds 16 * c + (4 * row + column): each window's maximum is its bottom-right pixel."""
+    model = onnx_graphs.pool_neg_graph(channels=4, size=4)
+    image = (np.arange(16).reshape(1, 4, 4) + 16 * np.arange(4).reshape(4, 1, 1))[None]
+    pooled = np.array([[5, 7], [13, 15]])  # windows rows/cols {-1,0,1} and {1,2,3}
+    expected = -(pooled[None] + 16 * np.arange(4).reshape(4, 1, 1))[None]
+    types = [layer.type for layer in convert_onnx(model).model.layers]
+    assert types == ["MaxPool", "Affine"]
+    np.testing.assert_array_equal(dab_outputs(model, image.astype(np.float32)), expected)
+
+
+def test_classifier_over_a_flattened_map_by_hand():
+    """Flatten of a 2-channel 2x2 map (ONNX order c, h, w) into a Gemm: one FpConv2D with a 2x2
+    kernel. Output 0 sums channel 0, output 1 is pixel (h=1, w=0) of channel 1, plus biases."""
+    weights = np.zeros((2, 8))
+    weights[0, :4] = 1.0
+    weights[1, 4 + 2] = 1.0  # c = 1, h = 1, w = 0
+    model = onnx_graphs.flatten_gemm_graph(weights, np.array([0.5, -1.0]), channels=2, size=2)
+    image = np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2)  # channel 0: 0..3, channel 1: 4..7
+    conversion = convert_onnx(model)
+    assert [layer.type for layer in conversion.model.layers] == ["FpConv2D"]
+    output = executor.run(conversion.model, image[0].transpose(1, 2, 0))[conversion.output_name]
+    np.testing.assert_array_equal(output.reshape(-1), [0 + 1 + 2 + 3 + 0.5, 6 - 1.0])
+    np.testing.assert_allclose(output.reshape(1, -1), onnx_graphs.run_onnxruntime(model, image))
+
+
+def test_non_square_input_is_refused_with_the_runtime_bug():
+    with pytest.raises(ConversionError, match="8x16 .*swaps height and width"):
+        convert_onnx(onnx_graphs.binary_conv_graph(32, 8, size=16, height=8))
+
+
+def test_non_square_intermediate_tensor_is_refused():
+    from onnx import helper
+
+    model = onnx_graphs.binary_conv_graph(32, 8, size=8)
+    conv = next(node for node in model.graph.node if node.op_type == "Conv")
+    conv.attribute.remove(next(a for a in conv.attribute if a.name == "strides"))
+    conv.attribute.append(helper.make_attribute("strides", [2, 1]))
+    with pytest.raises(ConversionError, match="outputs 4x8 .*swaps height and width"):
+        convert_onnx(model)

@@ -6,9 +6,9 @@ Larq pads binary convs with +1 (pad_values=1.0) where daBNN pads with -1: such c
 negated tensor with negated weights, which is exact (see `polarity`); the negation is folded into
 the layers that produce the tensors, so the graph has no extra nodes. The layers are walked in
 the model's order and dispatched by class: InputLayer, Conv2D, QuantConv2D, BatchNormalization,
-Activation / ReLU / Hardtanh, Add, GlobalAveragePooling2D, MaxPooling2D, Dense, Dropout, and
-ZeroPadding2D before 'valid' convs (symmetric padding; Larq binarizes its zeros to +1, so before
-a binary conv it is +1 padding).
+Activation / ReLU / Hardtanh, Add, GlobalAveragePooling2D, MaxPooling2D, Flatten, Dense, Dropout,
+and ZeroPadding2D before 'valid' convs (symmetric padding; Larq binarizes its zeros to +1, so
+before a binary conv it is +1 padding).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bibench_deploy.errors import ConversionError
 
 OPSET = 10
 # Negation commutes with these, a per-channel constant scale included: -(a x) = a (-x).
+# MaxPool does not; its output can be negated after it, max(x) = -min(-x) having no min pool.
 _CHANNEL_SCALES = ("KernelScale", "ChannelScale")
 _COMMUTING = ("Add", "GlobalAveragePooling2D", "Dropout", "Flatten", "ZeroPadding2D",
               *_CHANNEL_SCALES)
@@ -85,7 +86,10 @@ class _KerasExporter:
             if kind in _COMMUTING or kind in ("linear", "hardtanh"):
                 for source in sources:
                     self.polarity.join(name, source)
-            if kind in _POSITIVE_ONLY or kind == "relu":
+            if kind in _POSITIVE_ONLY:  # its output is negated after it where need be
+                self.polarity.require(sources[0], POSITIVE, f"{kind} {name!r}")
+            if kind == "relu":  # exact zeros: ONNX's Sign(0) = 0 is no binarization, so the
+                # output keeps the input's (positive) convention instead of a Neg after it
                 self.polarity.join(name, sources[0])
                 self.polarity.require(name, POSITIVE, f"{kind} {name!r}")
             if kind == "InputLayer":
@@ -258,8 +262,19 @@ class _KerasExporter:
         pads = [0, 0] if layer.padding == "valid" else [
             keras_layers.same_pads(size, k, s, name) for size, k, s in
             zip(self._input_shape(name)[:2], layer.pool_size, layer.strides)]
-        self.onnx.node("MaxPool", self.inbound[name], name, kernel_shape=list(layer.pool_size),
-                       strides=list(layer.strides), pads=pads * 2)
+        self._positive_only("MaxPool", self.inbound[name], name,
+                            kernel_shape=list(layer.pool_size), strides=list(layer.strides),
+                            pads=pads * 2)
+
+    def _positive_only(self, op_type: str, inputs: list[str], name: str, **attributes) -> None:
+        """An op that does not commute with negation, on its positive input; where its output
+        is wanted negated (a +1-padded binary conv reads it), a Neg follows: max(x) = -min(-x)
+        has no min pool in daBNN, so the sign is flipped once, after the op."""
+        if self.polarity.of(name) == POSITIVE:
+            self.onnx.node(op_type, inputs, name, **attributes)
+            return
+        positive = self.onnx.node(op_type, inputs, f"{name}/positive", **attributes)
+        self.onnx.node("Neg", [positive], name)
 
     def _emit_Dense(self, name: str) -> None:
         layer, source = self.layer(name), self.inbound[name][0]
@@ -267,7 +282,12 @@ class _KerasExporter:
         if activation not in ("linear", "softmax"):
             raise ConversionError(f"{name!r}: Dense activation {activation!r} is not exported")
         sign = self.polarity.of(name) * self.polarity.of(source)
-        weights = sign * layer.kernel.numpy().T
+        kernel = layer.kernel.numpy()
+        map_shape = self._input_shape(source) if type(self.layer(source)).__name__ == "Flatten" \
+            else ()
+        if len(map_shape) == 3:  # Keras flattens (h, w, c), ONNX's Flatten of NCHW (c, h, w)
+            kernel = kernel.reshape(*map_shape, -1).transpose(2, 0, 1, 3).reshape(kernel.shape)
+        weights = sign * kernel.T
         bias = self.polarity.of(name) * (layer.bias.numpy() if layer.use_bias
                                          else np.zeros(weights.shape[0]))
         logits = self.onnx.gemm(source, weights, bias,
@@ -279,6 +299,11 @@ class _KerasExporter:
         self.onnx.rename(self.inbound[name][0], name)
 
     def _emit_Flatten(self, name: str) -> None:
-        if len(self._input_shape(name)) != 1:
-            raise ConversionError(f"{name!r}: only flattening after global pooling is exported")
-        self.onnx.rename(self.inbound[name][0], name)
+        if len(self._input_shape(name)) == 1:
+            self.onnx.rename(self.inbound[name][0], name)
+            return
+        consumers = [type(self.layer(c)).__name__ for c in self.consumers[name]]
+        if consumers != ["Dense"]:
+            raise ConversionError(f"{name!r}: a flattened spatial map is exported only into one "
+                                  "Dense classifier (daBNN runs it as a conv over the map)")
+        self.onnx.node("Flatten", self.inbound[name], name, axis=1)

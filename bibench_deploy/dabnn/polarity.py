@@ -8,8 +8,12 @@ negated weights: sign(-x) . (-w) = sign(x) . w inside the image, the -1 padding 
 Negation costs nothing at run time when it is folded into the ops that produce a tensor (float
 convs, BatchNorm, binary convs: all linear in their output) and passed through ops that commute
 with it (Add, Hardtanh, pooling averages, flatten). Tensors joined by such ops form one class
-with one polarity; ReLU and MaxPool do not commute with negation and require a positive class, the
-model's input and output are positive, and a +1-padded binary conv requires a negated input.
+with one polarity; the model's input and output are positive, and a +1-padded binary conv
+requires a negated input. MaxPool does not commute with negation: it requires a positive input,
+and its output starts a class of its own; where that class is negated, the exporter negates the
+pooled tensor explicitly (one Neg, an Affine in daBNN), e.g. after ResNet's ImageNet stem. ReLU
+requires a positive class, input and output: its output holds exact zeros, which ONNX's Sign maps
+to 0 (no binarization), so a negated copy of it would not be exact in ONNX.
 """
 
 from __future__ import annotations

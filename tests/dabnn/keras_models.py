@@ -67,3 +67,47 @@ def _randomize_batchnorm(model, rng) -> None:
             channels = layer.gamma.shape[0]
             layer.set_weights([rng.uniform(0.5, 1.5, channels), rng.uniform(-0.5, 0.5, channels),
                                rng.uniform(-3, 3, channels), rng.uniform(1, 9, channels)])
+
+
+def imagenet_stem_like(size: int = 29, seed: int = 0):
+    """ResNet-18's ImageNet stem (7x7/2 conv + BN + Hardtanh + 3x3/2 max pool, TF 'same': on
+    an odd input both pad symmetrically) into a basic block whose +1-padded binary conv and
+    identity shortcut read the max pool's output, global pooling, Dense."""
+    import larq as lq
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    layers, hardtanh = tf.keras.layers, hardtanh_class()
+    inputs = tf.keras.Input((size, size, 3))
+    x = hardtanh()(layers.BatchNormalization()(layers.Conv2D(32, 7, 2, padding="same")(inputs)))
+    x = layers.MaxPool2D(3, 2, padding="same")(x)
+    y = lq.layers.QuantConv2D(32, 3, padding="same", pad_values=1.0, use_bias=False,
+                              input_quantizer="ste_sign", kernel_quantizer="ste_sign")(x)
+    x = hardtanh()(layers.Add()([layers.BatchNormalization()(y), x]))
+    logits = layers.Dense(10)(layers.GlobalAveragePooling2D()(x))
+    model = tf.keras.Model(inputs, logits)
+    _randomize_batchnorm(model, np.random.default_rng(seed))
+    return model
+
+
+def vgg_like(size: int = 8, seed: int = 0):
+    """VGG-Small's form: FP conv, binary conv -> max pool -> BN -> Hardtanh, a second binary
+    conv, Flatten of the 4x4 map into a Dense classifier."""
+    import larq as lq
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    layers, hardtanh = tf.keras.layers, hardtanh_class()
+
+    def binary_conv(x):
+        return lq.layers.QuantConv2D(32, 3, padding="same", pad_values=1.0, use_bias=False,
+                                     input_quantizer="ste_sign", kernel_quantizer="ste_sign")(x)
+
+    inputs = tf.keras.Input((size, size, 3))
+    x = hardtanh()(layers.BatchNormalization()(layers.Conv2D(32, 3, padding="same")(inputs)))
+    x = hardtanh()(layers.BatchNormalization()(layers.MaxPool2D(2)(binary_conv(x))))
+    x = hardtanh()(layers.BatchNormalization()(binary_conv(x)))
+    logits = layers.Dense(10)(layers.Flatten()(x))
+    model = tf.keras.Model(inputs, logits)
+    _randomize_batchnorm(model, np.random.default_rng(seed))
+    return model

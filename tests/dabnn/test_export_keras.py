@@ -82,6 +82,47 @@ def test_relu_on_a_plus_one_padded_input_has_no_sign_convention():
         export_onnx(keras_models.resnet_like(relu_on_block_input=True))
 
 
+def test_a_plus_one_padded_conv_on_the_model_input_has_no_sign_convention():
+    import larq as lq
+    import tensorflow as tf
+    inputs = tf.keras.Input((8, 8, 3))
+    conv = lq.layers.QuantConv2D(8, 3, padding="same", pad_values=1.0, input_quantizer="ste_sign",
+                                 kernel_quantizer="ste_sign")(inputs)
+    model = tf.keras.Model(inputs, tf.keras.layers.Dense(4)(
+        tf.keras.layers.GlobalAveragePooling2D()(conv)))
+    with pytest.raises(ConversionError, match="no sign convention fits"):
+        export_onnx(model)
+
+
+def test_imagenet_stem_max_pool_feeds_a_plus_one_padded_block():
+    """ResNet-18's ImageNet stem (symmetric on an odd input): max pool, then one Neg for the
+    block that reads it, as MaxPool -> Affine(-1, 0) in daBNN."""
+    model = keras_models.imagenet_stem_like(29)
+    onnx_model = export_onnx(model)
+    nodes = {node.output[0]: node for node in onnx_model.graph.node}
+    negations = [n for n in onnx_model.graph.node if n.op_type == "Neg"]
+    assert len(negations) == 1 and nodes[negations[0].input[0]].op_type == "MaxPool"
+    layers = convert_onnx(onnx_model).model.layers
+    pool = next(i for i, layer in enumerate(layers) if layer.type == "MaxPool")
+    assert layers[pool + 1].type == "Affine" and layers[pool + 2].type == "BinConv2D"
+    assert_agree_with_keras(model, np.random.default_rng(6).normal(
+        size=(BATCH, 29, 29, 3)).astype(np.float32))
+
+
+def test_vgg_classifier_over_a_flattened_map_is_a_conv(images):
+    """Flatten (Keras: h, w, c order) -> Dense becomes one FpConv2D with a 4x4 kernel."""
+    model = keras_models.vgg_like()
+    conversion = convert_onnx(export_onnx(model))
+    classifier = conversion.model.layers[-1]
+    assert classifier.type == "FpConv2D"
+    assert conversion.model.tensors[classifier.params["weight"]].shape == (10, 4, 4, 32)
+    assert_agree_with_keras(model, images)
+
+
+def op_types(onnx_model) -> list[str]:
+    return [node.op_type for node in onnx_model.graph.node]
+
+
 @pytest.mark.parametrize("name", ALGORITHMS.names())
 def test_every_algorithms_deploy_graph_exports_or_is_refused(name):
     """Registry-wide: the deploy form (trained-like state, thresholds centred) of every

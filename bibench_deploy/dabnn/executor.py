@@ -5,13 +5,22 @@ It follows the runtime where a writer could go wrong: BinConv2D binarizes its in
 K = kh*kw*in bits; Relu, Affine, Add and PRelu overwrite their (first) input, so a tensor read
 after an in-place layer has changed, exactly as on the device; dilations are ignored; layers
 the runtime cannot execute (FC, Softmax, Binarize, global pooling) raise.
+
+Arithmetic: by default as daBNN's aarch64 build, in float32 with the Affine as one fused
+multiply-add (`AARCH64`); `PORTABLE` rounds a * x and then + b (a build without FMA
+contraction); `EXACT` computes in float64, where float32 rounding cannot flip a binarization, so
+its output is the converted network's function itself (the verdict compares it with Keras in
+float64). Float convs and pooling sum in float64 and round once, in every mode.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from bibench_deploy.dabnn.bitpack import unpack_weights
+from bibench_deploy.dabnn.fma import fma_float32
 from bibench_deploy.dabnn.model import DabModel
 
 
@@ -19,25 +28,50 @@ class UnsupportedLayer(ValueError):
     """The model holds a layer that the daBNN runtime cannot execute."""
 
 
-def run(model: DabModel, image_hwc: np.ndarray) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Arithmetic:
+    dtype: type = np.float32
+    fused_affine: bool = True  # a * x + b rounded once (aarch64 fmadd)
+
+
+@dataclass
+class BinarizationTrace:
+    """Per BinConv2D, by output name: `inputs` receives the float tensor it binarized; where
+    `forced` holds signs (+/-1, the input's shape), they replace its own binarization (to replay
+    the bits another implementation computed)."""
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    forced: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+AARCH64 = Arithmetic(np.float32, fused_affine=True)
+PORTABLE = Arithmetic(np.float32, fused_affine=False)
+EXACT = Arithmetic(np.float64, fused_affine=False)
+
+
+def run(model: DabModel, image_hwc: np.ndarray, arithmetic: Arithmetic = AARCH64,
+        trace: BinarizationTrace | None = None) -> dict[str, np.ndarray]:
     """Every named activation after running `model` on one (H, W, C) float image."""
     expected = tuple(model.input_shape[1:])
     if image_hwc.shape != expected:
         raise ValueError(f"input shape {image_hwc.shape}, model expects {expected}")
-    blobs = {model.input_name: np.array(image_hwc, dtype=np.float32)}
+    blobs = {model.input_name: np.array(image_hwc, dtype=arithmetic.dtype)}
     for layer in model.layers:
         runner = _RUNNERS.get(layer.type)
         if runner is None:
             raise UnsupportedLayer(f"the daBNN runtime cannot execute {layer.type} layers")
         if layer.params["output"] in blobs:  # the runtime would write into the existing buffer
             raise ValueError(f"layer output {layer.params['output']!r} is not a new name")
-        runner(model, layer.params, blobs)
+        if layer.type == "BinConv2D":
+            _bin_conv(model, layer.params, blobs, trace or BinarizationTrace())
+        else:
+            runner(model, layer.params, blobs, arithmetic)
     return blobs
 
 
-def run_batch(model: DabModel, images_nhwc: np.ndarray, output: str) -> np.ndarray:
+def run_batch(model: DabModel, images_nhwc: np.ndarray, output: str,
+              arithmetic: Arithmetic = AARCH64) -> np.ndarray:
     """`output` for each image of a batch, stacked."""
-    return np.stack([run(model, image)[output].copy() for image in images_nhwc])
+    return np.stack([run(model, image, arithmetic)[output].copy() for image in images_nhwc])
 
 
 def _symmetric(pads) -> tuple[int, int]:
@@ -63,26 +97,29 @@ def _conv(windows: np.ndarray, weights_ohwi: np.ndarray) -> np.ndarray:
     return (columns @ filters.T).reshape(out_h, out_w, -1)
 
 
-def _bin_conv(model: DabModel, p: dict, blobs: dict) -> None:
+def _bin_conv(model: DabModel, p: dict, blobs: dict, trace: BinarizationTrace) -> None:
     tensor = model.tensors[p["weight"]]
     weights = unpack_weights(tensor.bits, tensor.shape)
-    signs = np.where(blobs[p["input"]] > 0, 1.0, -1.0)
+    trace.inputs[p["output"]] = blobs[p["input"]].copy()
+    signs = trace.forced.get(p["output"])
+    if signs is None:
+        signs = np.where(blobs[p["input"]] > 0, 1.0, -1.0)
     dot = _conv(_windows(signs, weights.shape[1:3], p.get("pads"), p.get("strides"), -1.0),
                 weights)
     mismatches = (weights[0].size - dot) / 2
-    blobs[p["output"]] = mismatches.astype(np.float32)
+    blobs[p["output"]] = mismatches.astype(blobs[p["input"]].dtype)
 
 
-def _fp_conv(model: DabModel, p: dict, blobs: dict) -> None:
+def _fp_conv(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
     weights = model.tensors[p["weight"]].floats
     result = _conv(_windows(blobs[p["input"]], weights.shape[1:3], p.get("pads"),
                             p.get("strides"), 0.0), weights)
     if p.get("bias"):
         result = result + model.tensors[p["bias"]].floats
-    blobs[p["output"]] = result.astype(np.float32)
+    blobs[p["output"]] = result.astype(arithmetic.dtype)
 
 
-def _pool(p: dict, blobs: dict, average: bool) -> None:
+def _pool(p: dict, blobs: dict, arithmetic: Arithmetic, average: bool) -> None:
     kernel = list(p["kernel_shape"])
     if min(kernel) < 1:
         raise UnsupportedLayer("global pooling (kernel -1) is broken in the daBNN runtime")
@@ -91,7 +128,7 @@ def _pool(p: dict, blobs: dict, average: bool) -> None:
     x = blobs[p["input"]]
     windows = _windows(x, kernel, p.get("pads"), p.get("strides"), np.nan)
     reduce = np.nanmean if average else np.nanmax
-    blobs[p["output"]] = reduce(windows, axis=(2, 3)).astype(np.float32)
+    blobs[p["output"]] = reduce(windows.astype(np.float64), axis=(2, 3)).astype(arithmetic.dtype)
 
 
 def _in_place(blobs: dict, p: dict, values: np.ndarray) -> None:
@@ -100,21 +137,21 @@ def _in_place(blobs: dict, p: dict, values: np.ndarray) -> None:
     blobs[p["output"]] = target
 
 
-def _affine(model: DabModel, p: dict, blobs: dict) -> None:
-    a, b = model.tensors[p["a"]].floats, model.tensors[p["b"]].floats
-    _in_place(blobs, p, a * blobs[p["input"]] + b)
+def _affine(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
+    a, b, x = model.tensors[p["a"]].floats, model.tensors[p["b"]].floats, blobs[p["input"]]
+    _in_place(blobs, p, fma_float32(a, x, b) if arithmetic.fused_affine else a * x + b)
 
 
-def _relu(model: DabModel, p: dict, blobs: dict) -> None:
+def _relu(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
     _in_place(blobs, p, np.maximum(blobs[p["input"]], 0))
 
 
-def _prelu(model: DabModel, p: dict, blobs: dict) -> None:
+def _prelu(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
     x, slope = blobs[p["input"]], model.tensors[p["slope"]].floats
     _in_place(blobs, p, np.where(x < 0, x * slope, x))
 
 
-def _add(model: DabModel, p: dict, blobs: dict) -> None:
+def _add(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
     first, second = blobs[p["input1"]], blobs[p["input2"]]
     if first.shape != second.shape:
         raise UnsupportedLayer(f"Add of shapes {first.shape} and {second.shape}")
@@ -122,7 +159,7 @@ def _add(model: DabModel, p: dict, blobs: dict) -> None:
     blobs[p["output"]] = first
 
 
-def _concat(model: DabModel, p: dict, blobs: dict) -> None:
+def _concat(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
     if p.get("axis") != 3 or len(p["inputs"]) != 2:
         raise UnsupportedLayer("Concat needs exactly 2 inputs on axis 3")
     blobs[p["output"]] = np.concatenate([blobs[name] for name in p["inputs"]], axis=2)
@@ -131,6 +168,6 @@ def _concat(model: DabModel, p: dict, blobs: dict) -> None:
 _RUNNERS = {
     "BinConv2D": _bin_conv, "FpConv2D": _fp_conv, "Affine": _affine, "Relu": _relu,
     "PRelu": _prelu, "Add": _add, "Concat": _concat,
-    "AvePool": lambda model, p, blobs: _pool(p, blobs, average=True),
-    "MaxPool": lambda model, p, blobs: _pool(p, blobs, average=False),
+    "AvePool": lambda model, p, blobs, arithmetic: _pool(p, blobs, arithmetic, average=True),
+    "MaxPool": lambda model, p, blobs, arithmetic: _pool(p, blobs, arithmetic, average=False),
 }

@@ -1,17 +1,20 @@
 """The daBNN half of `build`: deploy graph -> ONNX (daBNN's strict form) -> .dab, both checked.
 
-ONNX files are checked with onnxruntime and `.dab` files with the numpy reference executor of
-the format, against the Keras model on the audit batch, with the same top-1 rule as the LCE audit.
-An algorithm whose operator daBNN cannot run, or a shape its kernels abort on, is recorded as
-unsupported with the reason; a `.dab` file that does not match Keras fails the build.
+ONNX files are checked with onnxruntime against the Keras model on the audit batch, with the same
+top-1 rule as the LCE audit; `.dab` files with the numpy reference executor of the format, as
+daBNN's aarch64 build computes (float32, fused multiply-add Affine), judged by explained vs
+unexplained disagreements (`dabnn.verdict`). An algorithm whose operator daBNN cannot run, or a
+shape its runtime fails on, is recorded as unsupported with the reason; a `.dab` file with an
+unexplained disagreement fails the build.
 
 An untrained model's BatchNorm sits at its initial statistics, so binary conv outputs tie
 exactly with the next sign's threshold; there ONNX's `Sign` gives 0 and daBNN's float Affine
 breaks the tie by rounding. For untrained models the files are written from the model itself
 and the conversion is verified on a twin with the same weights and randomised BatchNorm
-statistics (`verified_on` in the audit says which), and, as for LCE, an untrained network's
+statistics (`verified_on` in the audit says which). As for LCE, an untrained network's ONNX
 comparison is recorded (`numerics_enforced: false`), not enforced: without margins, rounding
-flips of near-threshold bits move its argmax.
+flips of near-threshold bits move its argmax. The `.dab` verdict tells those flips from
+conversion errors, so it is enforced for untrained builds too.
 """
 
 from __future__ import annotations
@@ -59,6 +62,22 @@ def _checked(what: str, name: str, reference: np.ndarray, outputs: np.ndarray,
     return numerics
 
 
+def _dab_checked(conversion: Any, keras_model: Any, reference: np.ndarray, x: np.ndarray,
+                 name: str) -> dict[str, Any]:
+    """The `.dab` verdict (see `dabnn.verdict`), enforced for every build: a disagreement that
+    near-tie rounding flips do not explain is a conversion error, trained or not."""
+    from bibench_deploy.dabnn.verdict import dab_verdict, verdict_pass
+    verdict, outputs = dab_verdict(conversion.model, conversion.output_name, x, reference,
+                                   keras_model)
+    if not verdict_pass(verdict):
+        raise ConversionError(
+            f"{name}: the .dab model (reference executor, as daBNN's aarch64 build) disagrees "
+            f"with Keras on audit images {verdict['unexplained_samples']} beyond near-tie "
+            "rounding flips; the conversion changed the model's meaning")
+    return {**compare_outputs(reference, outputs.reshape(reference.shape)), "verdict": verdict,
+            "numerics_enforced": True}
+
+
 def export_fp32_onnx(fp32_model: Any, reference: np.ndarray, x: np.ndarray, path: Path,
                      name: str) -> dict[str, Any]:
     from bibench_deploy.dabnn.export import export_onnx
@@ -76,7 +95,6 @@ def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np
     if not algo.dabnn.supported:
         return {}, {"supported": False, "reason": algo.dabnn.reason}
     from bibench_deploy.dabnn.convert import convert_onnx
-    from bibench_deploy.dabnn.executor import run_batch
     from bibench_deploy.dabnn.export import export_onnx
     files = {"onnx": staging / f"{name}.onnx", "dabnn": staging / f"{name}.dab"}
     try:
@@ -93,9 +111,7 @@ def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np
         conversion = convert_onnx(onnx_model)
     onnx_numerics = _checked("ONNX model", name, reference, onnx_outputs(onnx_model, x), trained)
     samples = (EXECUTOR_SAMPLES_SMALL_INPUT if x.shape[1] <= 64 else EXECUTOR_SAMPLES_LARGE_INPUT)
-    dab_numerics = _checked(".dab model (reference executor)", name, reference[:samples],
-                            run_batch(conversion.model, x[:samples], conversion.output_name),
-                            trained)
+    dab_numerics = _dab_checked(conversion, deploy_model, reference[:samples], x[:samples], name)
     layers: dict[str, int] = {}
     for layer in conversion.model.layers:
         layers[layer.type] = layers.get(layer.type, 0) + 1

@@ -24,10 +24,12 @@ def scaled_sign(kernel):
 
 
 def resnet_like(size: int = 8, seed: int = 0, binary_stride: int = 1, pad_values: float = 1.0,
-                relu_on_block_input: bool = False, explicit_padding: bool = False):
+                relu_on_block_input: bool = False, explicit_padding: bool = False,
+                width: int | None = None):
     """Stem conv + BN + Hardtanh, two residual blocks (binary 3x3 conv + BN, the second with a
     1x1 conv + BN shortcut and alpha * sign weights), global pooling, Dense. With
-    `explicit_padding` the binary convs read a symmetric ZeroPadding2D and are 'valid'."""
+    `explicit_padding` the binary convs read a symmetric ZeroPadding2D and are 'valid'; the
+    input is size x size, or size x width."""
     import larq as lq
     import tensorflow as tf
 
@@ -43,7 +45,7 @@ def resnet_like(size: int = 8, seed: int = 0, binary_stride: int = 1, pad_values
                                      input_quantizer="ste_sign",
                                      kernel_quantizer=kernel_quantizer)(x)
 
-    inputs = tf.keras.Input((size, size, 3))
+    inputs = tf.keras.Input((size, width or size, 3))
     x = hardtanh()(layers.BatchNormalization()(layers.Conv2D(32, 3, padding="same")(inputs)))
     if relu_on_block_input:
         x = layers.Activation("relu")(x)

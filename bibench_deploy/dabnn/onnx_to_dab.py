@@ -108,8 +108,8 @@ class OnnxToDab:
     def _read_later(self, dab_name: str) -> bool:
         def reads(onnx_name: str) -> bool:
             marked = self.binarized.get(onnx_name) or self.zero_padded.get(onnx_name)
-            return (self.alias.get(onnx_name) == dab_name or self.flattened.get(onnx_name) == dab_name
-                    or (marked and marked.source == dab_name))
+            return dab_name in (self.alias.get(onnx_name), self.flattened.get(onnx_name)) or (
+                marked and marked.source == dab_name)
 
         later = (node for i, node in enumerate(self.graph.nodes[self.index + 1:], self.index + 1)
                  if i not in self.done)

@@ -1,4 +1,4 @@
-"""Does a `.dab` model compute what its Keras source computes? Explained vs unexplained disagreements.
+"""`.dab` vs its Keras source: explained vs unexplained disagreements.
 
 The reference executor runs the model as daBNN's aarch64 build does (float32, the Affine as one
 fused multiply-add). Keras rounds differently, so a value within a few float32 ulps of 0 can

@@ -29,18 +29,25 @@ def group_key(row: dict[str, Any]) -> tuple:
     return (row["device"], row["engine"], row["threads"], row.get("affinity") or "", row["model"])
 
 
+def _option_key(row: dict[str, Any]) -> tuple:
+    """A binary cell in summary rows (which carry no affinity: a device's affinity per thread
+    count is fixed by its fleet file)."""
+    return (row["device"], row["engine"], row["threads"], row["model"],
+            bool(row.get("use_indirect_bgemm")), bool(row.get("use_xnnpack")))
+
+
 def headline(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per group that has a binary cell; `summary` gives the theory columns."""
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[group_key(row)].append(row)
-    by_cell = {(*group_key(s), bool(s["use_indirect_bgemm"]), bool(s["use_xnnpack"])): s for s in summary}
+    by_cell = {_option_key(s): s for s in summary}
     out = []
     for key, cells in sorted(groups.items(), key=lambda kv: str(kv[0])):
         binaries = [c for c in cells if c["variant"] != "fp32"]
         if binaries:
             fp32 = [c for c in cells if c["variant"] == "fp32"]
-            out.append(_headline_row(binaries, fp32, by_cell, key))
+            out.append(_headline_row(binaries, fp32, by_cell))
     return out
 
 
@@ -56,11 +63,11 @@ def _gain_pct(ranked: list[dict[str, Any]]) -> float | None:
     return (ranked[1]["latency_median_ms"] / ranked[0]["latency_median_ms"] - 1) * 100
 
 
-def _headline_row(binaries, fp32, by_cell, key) -> dict[str, Any]:
+def _headline_row(binaries, fp32, by_cell) -> dict[str, Any]:
     ranked_binary, ranked_fp32 = _ranked(binaries), _ranked(fp32)
     best = ranked_binary[0] if ranked_binary else binaries[0]
     base = ranked_fp32[0] if ranked_fp32 else (fp32[0] if fp32 else None)
-    theory = by_cell.get((*key, bool(best.get("use_indirect_bgemm")), bool(best.get("use_xnnpack")))) or {}
+    theory = by_cell.get(_option_key(best)) or {}
     measured = bool(ranked_binary and ranked_fp32)
     speedup = ratio(base["latency_median_ms"], best["latency_median_ms"]) if measured else None
     interval = paired_interval(paired_ratios(parse_repeat_medians(base.get("repeat_medians_ms")),

@@ -95,6 +95,8 @@ def _open_run(settings: RunSettings, out_dir: Path, resume: Optional[str]):
     if not (run_dir / RUN_MANIFEST).is_file():
         raise FleetError(f"{run_dir}: no run to resume (no {RUN_MANIFEST})")
     saved = json.loads((run_dir / RUN_MANIFEST).read_text())["settings"]
+    # a run recorded before adaptive repeats took exactly `repeats` launches per cell
+    saved["measure"].setdefault("max_repeats", saved["measure"].get("repeats", 3))
     saved["measure"] = Measure(**saved["measure"])
     return resume, run_dir, RunSettings(**saved)
 

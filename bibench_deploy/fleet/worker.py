@@ -179,37 +179,37 @@ class DeviceWorker:
         return EngineReady(paths, engine.check_version(checked.stdout), engine.engine_sha256(config))
 
     # ---- one group of cells ----------------------------------------------------------------
-    def _measure_group(self, pair: list[Cell]) -> None:
-        ready = self.engines[pair[0].engine]
-        if pair[0].model.unsupported:  # e.g. no .dab artefact: the manifest says why
-            return self._fail_all(pair, CellFailed("unsupported", f"{pair[0].engine}: "
-                                                   f"{pair[0].model.unsupported}"))
+    def _measure_group(self, group: list[Cell]) -> None:
+        ready = self.engines[group[0].engine]
+        if group[0].model.unsupported:  # e.g. no .dab artefact: the manifest says why
+            return self._fail_all(group, CellFailed("unsupported", f"{group[0].engine}: "
+                                                   f"{group[0].model.unsupported}"))
         if ready.problem:
-            return self._fail_all(pair, ready.problem)
+            return self._fail_all(group, ready.problem)
         started = time.monotonic()
         try:
-            self._progress(state="pushing", cell=pair[0].model.name)
-            models = self._push_models(pair)
-            launches, states, guards, failures, engine_s, stop = self._launch_rounds(pair, ready, models)
+            self._progress(state="pushing", cell=group[0].model.name)
+            models = self._push_models(group)
+            launches, states, guards, failures, engine_s, stop = self._launch_rounds(group, ready, models)
         except TransferError as exc:
-            return self._fail_all(pair, CellFailed("transfer_failed", str(exc)))
+            return self._fail_all(group, CellFailed("transfer_failed", str(exc)))
         except ConnectionLost as exc:
             self.transport.close()
             self.bytes_pushed += self.transport.bytes_pushed
             self.transport = None
-            return self._fail_all(pair, CellFailed("unreachable", f"connection lost during "
+            return self._fail_all(group, CellFailed("unreachable", f"connection lost during "
                                                    f"measurement: {exc}"))
         if stop is None:
             return  # interrupted mid-group: nothing journaled, --resume measures the group again
-        self._op_profile(pair, ready, models, failures)
-        overhead_s = (time.monotonic() - started - engine_s + self.setup_s) / len(pair)
+        self._op_profile(group, ready, models, failures)
+        overhead_s = (time.monotonic() - started - engine_s + self.setup_s) / len(group)
         self.setup_s = 0.0
-        for cell in pair:
+        for cell in group:
             row = self._cell_row(cell, ready, launches[cell.key], states[cell.key],
                                  failures.get(cell.key))
             row.update(guard_fields(guards[cell.key]), overhead_s=overhead_s,
                        stop_reason="failed" if cell.key in failures else stop[0],
-                       paired_halfwidth_pct=stop[1])
+                       grouped_halfwidth_pct=stop[1])
             if row["status"] in ("ok", "unstable") and row["contended_launches"]:
                 rowlib.finish(row, "contended", f"{row['contended_launches']} launch(es) started "
                               f"on busy cores ({row['load_busy_max_pct']:.0f} % busy, limit "
@@ -217,8 +217,10 @@ class DeviceWorker:
                               f"{self.device.max_wait_s:g} s", self._attempt(cell))
             self._journal(cell, row)
 
-    def _push_models(self, pair: list[Cell]) -> dict[str, str]:
-        blobs = [Blob(c.model.path, c.model.sha256, c.model.path.suffix) for c in pair]
+    def _push_models(self, group: list[Cell]) -> dict[str, str]:
+        # cells of one side share their model file: each file once
+        blobs = list({c.model.sha256: Blob(c.model.path, c.model.sha256, c.model.path.suffix)
+                      for c in group}.values())
         missing_kb = sum(b.local.stat().st_size for b in blobs) / 1024
         present = self.transport.present_blobs(blobs)
         if present != {b.name for b in blobs} and self.info.disk_free_kb is not None \

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from bibench_deploy.fleet.remote import LCE_RUNNER
 from tests.fleet.helpers import MEASURED, read_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,6 +33,10 @@ def test_main_job_on_the_default_local_fleet(models_dir, tmp_path):
     assert all(r["status"] in MEASURED and r["device"] == "host" for r in rows)
     assert {r["repeats"] for r in rows} <= {"3", "4"} and len({r["repeats"] for r in rows}) == 1
     assert all(r["stop_reason"] in ("target", "launch_budget") for r in rows)
+    # two cells per side share one model file: each file is pushed once, with the runner
+    pushed = json.loads((run_dir / "raw" / "host" / "transfer.json").read_text())["bytes_pushed"]
+    files = [models_dir / "tiny-bnn" / f"tiny-bnn{s}.tflite" for s in ("", "-fp32")] + [LCE_RUNNER]
+    assert pushed == sum(f.stat().st_size for f in files)
     assert list((run_dir / "raw" / "host").rglob("launch-3.stdout"))
     assert (tmp_path / ".cache" / "bibench-deploy" / "device" / "blobs").is_dir()
 

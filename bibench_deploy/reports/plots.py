@@ -142,10 +142,10 @@ def latency_plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
             ax.hlines([b for _, b in base], [x - width * 0.45 for x, _ in base], [x + width * 0.45 for x, _ in base],
                       colors="black", lw=2, label="FP32 baseline" if cfg == present[0] else None)
         ax.set_xticks(range(len(algos)), algos)
-        ax.set(title=f"{device} · {arch}", ylabel="latency (ms, median)")
+        ax.set(title=f"{_label(device)} · {_label(arch)}", ylabel="latency (ms, median)")
         ax.grid(True, axis="y", alpha=0.3)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=f"C{k % 10}", label=c) for k, c in enumerate(configs)]
-    handles.append(plt.Line2D([], [], color="black", lw=2, label="FP32 baseline, same cell"))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=f"C{k % 10}", label=_label(c)) for k, c in enumerate(configs)]
+    handles.append(plt.Line2D([], [], color="black", lw=2, label="FP32 baseline, same XNNPACK setting"))
     fig.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
     fig.suptitle("Binary-model latency per device (error bars: 95 % interval of the median)", fontsize=10)
     fig.tight_layout()

@@ -209,7 +209,7 @@ class DeviceWorker:
                                  failures.get(cell.key))
             row.update(guard_fields(guards[cell.key]), overhead_s=overhead_s,
                        stop_reason="failed" if cell.key in failures else stop[0],
-                       grouped_halfwidth_pct=stop[1])
+                       paired_halfwidth_pct=stop[1])
             if row["status"] in ("ok", "unstable") and row["contended_launches"]:
                 rowlib.finish(row, "contended", f"{row['contended_launches']} launch(es) started "
                               f"on busy cores ({row['load_busy_max_pct']:.0f} % busy, limit "

@@ -42,7 +42,7 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("speedup_measured_x", float, "fp32_latency_median_ms / latency_median_ms"),
     Column("speedup_ci95_low_x", float, "95 % interval of the measured speedup, low: t-interval "
                                         "of the paired launch ratios (bibench_deploy.paired)"),
-    Column("speedup_ci95_high_x", float, "bootstrap 95 % interval of the measured speedup, high"),
+    Column("speedup_ci95_high_x", float, "95 % interval of the measured speedup, high (paired launch ratios)"),
     Column("speedup_theoretical_x", float, "r_s = FP32 FLOPs / OPs of the binarized model"),
     Column("speedup_deviation", float, "speedup_measured_x / speedup_theoretical_x"),
     Column("lce_bytes", int, "size of the binary model file (LCE flatbuffer), bytes"),

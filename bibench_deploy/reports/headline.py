@@ -75,7 +75,8 @@ def _headline_row(binaries, fp32, by_cell) -> dict[str, Any]:
         if measured else None
     same = next((f for f in ranked_fp32 if bool(f.get("use_xnnpack")) == bool(best.get("use_xnnpack"))), None)
     status = next((c["status"] for c in (best, base) if c is not None and c["status"] != "ok"), "ok")
-    notes = [c["error"] for c in (best, base) if c is not None and c["status"] != "ok" and c.get("error")]
+    notes = list(dict.fromkeys(c["error"] for c in (best, base)
+                               if c is not None and c["status"] != "ok" and c.get("error")))
     if base is None:
         notes.append("no FP32 baseline measured")
     values = {

@@ -3,6 +3,8 @@ speedup's 95 % interval is within the target, or when the launch or time budget 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -61,3 +63,18 @@ def test_fixed_count_when_the_budget_is_the_minimum(tmp_path):
     binary, fp32 = _run(tmp_path, _fast(repeats=4, max_repeats=4), sigma=0.01)
     assert {binary["stop_reason"], fp32["stop_reason"]} == {"fixed"}
     assert binary["repeats"] == fp32["repeats"] == "4"
+
+
+def test_a_binary_cell_without_fp32_twin_stops_at_the_minimum(tmp_path):
+    models = synthetic_models(tmp_path / "models")
+    manifest_path = models / "synth-bnn" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["artefacts"]["fp32"]
+    manifest_path.write_text(json.dumps(manifest))
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(yaml.safe_dump({"devices": [synthetic_device(tmp_path)]}))
+    result = run_fleet(RunSettings(fleet=str(fleet), models_dir=str(models),
+                                   measure=_fast(repeats=3, max_repeats=40)), tmp_path / "reports")
+    [binary] = read_rows(result.run_dir)
+    assert (binary["variant"], binary["stop_reason"], binary["repeats"]) == ("binary", "unpaired", "3")
+    assert binary["paired_halfwidth_pct"] == ""

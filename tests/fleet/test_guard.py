@@ -3,6 +3,7 @@ transport and over a real sshd; with the hog stopped, the same cells are not con
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import time
@@ -62,11 +63,11 @@ def test_parse_counts_busy_and_steal_of_the_chosen_cores_only():
     assert unknown.busy_pct is None and unknown.quiet(0.01)
 
 
-def _run(tmp_path, devices, name, **settings):
+def _run(tmp_path, devices, name, measure=QUICK, **settings):
     fleet = tmp_path / f"{name}.yaml"
     fleet.write_text(yaml.safe_dump({"devices": devices}))
     result = run_fleet(RunSettings(fleet=str(fleet), models_dir=str(tmp_path / "models"),
-                                   measure=QUICK, **settings), tmp_path / name)
+                                   measure=measure, **settings), tmp_path / name)
     return result, read_rows(result.run_dir)
 
 
@@ -95,9 +96,9 @@ def test_hog_on_the_measured_core_makes_local_cells_contended(hog, tmp_path):
 
     hog.kill()
     hog.wait()
-    result, rows = _run(tmp_path, [{**device, "max_wait_s": 20}], "quiet")
+    result, rows = _run(tmp_path, [{**device, "max_wait_s": 10}], "quiet")
     assert all(HOG not in r["load_tasks"].split(";") for r in rows)
-    if {r["status"] for r in rows} != {"ok"}:  # other work kept core 0 busy for 20 s
+    if {r["status"] for r in rows} != {"ok"}:  # other work kept core 0 busy for 10 s
         pytest.skip(f"core 0 stayed busy without the hog: {rows[0]['load_tasks']}")
     assert all(int(r["contended_launches"]) == 0 for r in rows)
     assert all(float(r["load_busy_max_pct"]) <= 50 for r in rows)
@@ -117,13 +118,14 @@ def test_the_tools_own_parallel_devices_count_as_load(tmp_path):
     """Two local devices on core 0 measuring at once: each sees the other's benchmark on its
     core. With --max-parallel 1 they take turns, and the guard reads the core inside the turn,
     so neither sees the other."""
-    synthetic_models(tmp_path / "models", spin_s=0.8)
+    synthetic_models(tmp_path / "models", spin_s=0.5)
     twins = [synthetic_device(tmp_path, f"twin-{i}", affinity="1", max_start_load=0.5,
                               max_wait_s=0.5, cooldown_s=0.4 * i) for i in range(2)]
     engine = "synthetic-pytho"  # the engine's process name (comm, 15 characters)
     seen = lambda run: [log for log in _launch_logs(run.run_dir) if engine in log["load"]["tasks"]]  # noqa: E731
-    parallel, rows = _run(tmp_path, twins, "parallel")
+    two = dataclasses.replace(QUICK, repeats=2, max_repeats=2)
+    parallel, rows = _run(tmp_path, twins, "parallel", two)
     assert seen(parallel), "no launch saw its twin's benchmark on the shared core"
     assert {r["status"] for r in rows} == {"contended"}
-    turns, _ = _run(tmp_path, twins, "turns", max_parallel=1)
+    turns, _ = _run(tmp_path, twins, "turns", two, max_parallel=1)
     assert not seen(turns)

@@ -2,7 +2,7 @@
 
     reports/<run-id>/run.json        settings, fleet file sha256, tool version, models' sha256
     reports/<run-id>/journal.jsonl   every finished cell, appended and fsynced at once
-    reports/<run-id>/latency.csv     one row per cell (bibench_deploy.reports.schema)
+    reports/<run-id>/latency.csv     one row per cell (bibench_deploy.cells)
     reports/<run-id>/raw/...         stdout, stderr and device state of every launch
     reports/<run-id>/ops/...         per-op profiles, where the engine gives them
 """

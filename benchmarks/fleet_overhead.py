@@ -83,7 +83,7 @@ def agreement(lab: Lab, models: Path, rounds: int) -> None:
     """Each round: both variants in process (3 interpreters each, median of their medians), then
     one fleet run measuring both (3 launches each, latency_median_ms); ratio of the rounds' medians."""
     fleet = lab.fleet(1, "one.yaml")
-    measure = Measure(warmup_runs=10, min_iters=50, min_secs=0.3, max_secs=10, repeats=3)
+    measure = Measure(warmup_runs=10, min_iters=50, min_secs=0.3, max_secs=10, repeats=3, max_repeats=3)
     manifest = json.loads((models / "bench-bnn" / "manifest.json").read_text())
     files = {v: models / "bench-bnn" / manifest["artefacts"][k]["path"] for v, k in VARIANTS.items()}
     print(f"load average before the agreement rounds: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -108,7 +108,7 @@ def overhead(lab: Lab, models: Path) -> None:
     device = yaml.safe_load(lab.fleet(1, "one.yaml").read_text())["devices"][0]
     device["work_dir"] = str(lab.root / "fresh-work")
     fleet.write_text(yaml.safe_dump({"devices": [device]}))
-    measure = Measure(warmup_runs=5, min_iters=20, min_secs=0.2, max_secs=10, repeats=3)
+    measure = Measure(warmup_runs=5, min_iters=20, min_secs=0.2, max_secs=10, repeats=3, max_repeats=3)
     settings = RunSettings(fleet=str(fleet), models_dir=str(models), models="copy-*", measure=measure)
     for label in ("first run", "second run"):
         result = run_fleet(settings, lab.root / "overhead")
@@ -142,7 +142,7 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
           f"{ok_lines} with the engine ok, exit code {check.returncode}")
 
     run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "tiny-bnn",
-                "--warmup", "5", "--min-iters", "50", "--min-secs", "0.3", "--repeats", "3",
+                "--warmup", "5", "--min-iters", "50", "--min-secs", "0.3", "--repeats", "3", "--max-repeats", "3",
                 "--max-parallel", "1"]
     start = time.monotonic()
     full = cli(*run_args, "--out", str(lab.root / "many-full"))
@@ -150,6 +150,11 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
     rows = read_rows(next((lab.root / "many-full").iterdir()))
     statuses = {s: [r["status"] for r in rows].count(s) for s in {r["status"] for r in rows}}
     print(f"run, {count} devices x 2 cells: {time.monotonic() - start:.1f} s wall, statuses {statuses}")
+    if statuses.get("contended"):
+        tasks = sorted({t for r in rows for t in r["load_tasks"].split(";") if t})
+        busy = [float(r["load_busy_max_pct"]) for r in rows if r["load_busy_max_pct"]]
+        print(f"  contended: core busy up to {max(busy):.0f} % before launches; other runnable "
+              f"tasks seen: {', '.join(tasks) or 'none'}")
     if statuses.get("unstable"):
         spreads = sorted(float(r["repeat_spread_pct"]) for r in rows if r["repeat_spread_pct"])
         print(f"  spread of launch medians (%): median {statistics.median(spreads):.1f}, max {spreads[-1]:.1f}")

@@ -13,7 +13,7 @@ from bibench_deploy.cli import app
 def report(
     run_dir: Path = typer.Argument(..., help="Fleet run directory, reports/<run-id>."),
     models_dir: Path = typer.Option(Path("models"), "--models-dir", help="Where the models' manifests are."),
-    formats: str = typer.Option("csv,md,png", "--format", help="Comma-separated: csv, md, png."),
+    formats: str = typer.Option("csv,md,png", "--format", help="Comma-separated: csv, md, png, svg, pdf."),
     compare_with: Path = typer.Option(None, "--compare", help="Another run directory, shown as A against this run (B)."),
     out: Path = typer.Option(None, "--out", help="Output directory (default: the run directory)."),
 ) -> None:

@@ -32,7 +32,13 @@ def run(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet 
                                                          "tag:<tag> (default: all)."),
         threads: Optional[str] = typer.Option(None, help="Comma-separated thread counts "
                                                          "(default: each device's list)."),
-        repeats: int = typer.Option(3, min=1, help="Independent launches per cell."),
+        repeats: int = typer.Option(3, min=1, help="Independent launches per cell, at least."),
+        max_repeats: int = typer.Option(20, min=1, help="Launch budget per cell: more launches "
+                                        "until the paired speedup interval meets the target."),
+        target_ci_pct: float = typer.Option(2.0, min=0, help="Stop launching when the 95 % "
+                                            "interval of the paired speedup is within +-this %."),
+        max_group_secs: float = typer.Option(600.0, min=0, help="Time budget of one model's "
+                                             "cells on one device, seconds."),
         warmup: int = typer.Option(5, min=0, help="Warm-up inferences per launch, discarded."),
         min_iters: int = typer.Option(50, min=1, help="Minimum timed inferences per launch."),
         min_secs: float = typer.Option(1.0, min=0, help="Minimum timed seconds per launch."),
@@ -45,18 +51,22 @@ def run(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet 
         resume: Optional[str] = typer.Option(None, help="Run id to resume: measure only the "
                                                         "cells it is missing."),
         trust_new_hosts: bool = typer.Option(False, "--trust-new-hosts",
-                                             help="Accept unknown SSH host keys and record them.")
+                                             help="Accept unknown SSH host keys and record them."),
+        strict: bool = typer.Option(False, "--strict", help="Exit 3 when cells are flagged "
+                                    "(contended, unstable, throttled).")
         ) -> None:
     """Measure latency of binary models and their FP32 baselines on every device."""
     from rich.console import Console
 
     from bibench_deploy.fleet.engines.base import Measure
+    from bibench_deploy.fleet.outcome import exit_code, problems
     from bibench_deploy.fleet.run import RunSettings, run_fleet
     from bibench_deploy.fleet.inventory import fleet_path
     settings = RunSettings(fleet=str(fleet_path(fleet)), models_dir=str(models_dir), models=models,
                            devices=[d.strip() for d in devices.split(",")] if devices else None,
                            threads=_ints(threads, "--threads"),
-                           measure=Measure(warmup, min_iters, min_secs, max_secs, repeats),
+                           measure=Measure(warmup, min_iters, min_secs, max_secs, repeats,
+                                           max_repeats, target_ci_pct, max_group_secs),
                            max_spread_pct=max_spread_pct, max_parallel=max_parallel)
     result = run_fleet(settings, out, resume, trust_new_hosts)
     console = Console()
@@ -66,6 +76,8 @@ def run(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet 
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no cells"
     console.print(f"run {result.run_id}: {summary} -> {result.run_dir / 'latency.csv'}",
                   highlight=False)
+    for line in problems(result.rows):
+        console.print(f"  {line}", highlight=False)
     if result.interrupted:
         console.print(f"interrupted; continue with --resume {result.run_id}", highlight=False)
-        raise typer.Exit(130)
+    raise typer.Exit(exit_code(result.rows, strict, result.interrupted))

@@ -25,12 +25,14 @@ class _Strict(BaseModel):
 
 class EngineConfig(_Strict):
     """One engine on one device. `binary` is a host file pushed to the device; `remote_path` a
-    file already there; `python` the device's interpreter for `lce_interpreter`."""
+    file already there; `python` the device's interpreter for `lce_interpreter`.
+    Unless pinned, each side is measured over its engine options: the binary model over indirect
+    BGEMM and XNNPACK, the FP32 baseline over XNNPACK (it has no binary kernels)."""
     binary: Optional[str] = None
     remote_path: Optional[str] = None
     python: Optional[str] = None
-    use_indirect_bgemm: list[bool] = Field(default_factory=lambda: [True])
-    use_xnnpack: list[bool] = Field(default_factory=lambda: [False])
+    use_indirect_bgemm: list[bool] = Field(default_factory=lambda: [False, True])
+    use_xnnpack: list[bool] = Field(default_factory=lambda: [False, True])
     op_profiling: bool = False
 
     @field_validator("use_indirect_bgemm", "use_xnnpack", mode="before")
@@ -57,6 +59,8 @@ class DeviceConfig(_Strict):
     timeout_s: Optional[float] = Field(default=None, gt=0)
     cooldown_s: float = Field(default=0.0, ge=0)
     max_start_temp_c: Optional[float] = None
+    max_start_load: float = Field(default=0.25, gt=0, le=1)
+    max_wait_s: float = Field(default=60.0, ge=0)
     state_commands: dict[str, ArgList] = Field(default_factory=dict)
     engines: dict[str, EngineConfig]
 

@@ -1,7 +1,11 @@
 """The plan: every (device, model, variant, engine, threads, kernel options) cell of a run.
 
-Cells of one model that differ only in variant (binary / fp32) form a pair; a device measures a
-pair's launches interleaved (binary, fp32, binary, fp32, ...) so drift cancels in their ratio.
+Each side is planned over its engine options: binary cells over indirect BGEMM x XNNPACK, FP32
+cells over XNNPACK only (indirect BGEMM is a binary-kernel switch; FP32 cells record it false).
+The cells of one model on one (device, engine, threads, affinity) form a group; a device measures
+a group in rounds, each round launching every cell once, binary and FP32 alternating
+(binary, fp32, binary, fp32, ...), so the k-th launches of any two cells are a pair and drift
+cancels in their ratio.
 Each engine measures the artefact kinds it names in its `ARTEFACTS` (LCE: lce and fp32; daBNN:
 dabnn, as variant binary). A model without a daBNN artefact still gets its daBNN cells, marked
 unsupported with the manifest's `deploy.dabnn.reason`.
@@ -14,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from bibench_deploy.cells import cell_key
 from bibench_deploy.errors import FleetError
-from bibench_deploy.manifest import artefact_path, find_model_dirs, load_manifest
+from bibench_deploy.manifest import artefact_path, find_model_dirs, load_manifest, sha256_file
 
 VARIANTS = {"binary": "lce", "fp32": "fp32"}  # variant -> manifest artefact kind (LCE engines)
 ARTEFACT_VARIANTS = {"lce": "binary", "fp32": "fp32", "dabnn": "binary"}
@@ -44,19 +49,17 @@ class Cell:
     use_indirect_bgemm: bool
     use_xnnpack: bool
 
-    def _identity(self, *variant: str) -> str:
-        return "|".join([self.device, self.model.name, *variant, self.engine,
-                         f"t{self.threads}", f"a{self.affinity}",
-                         f"bgemm{int(self.use_indirect_bgemm)}", f"xnn{int(self.use_xnnpack)}"])
-
     @property
     def key(self) -> str:
         """Stable identity of the cell in the journal and the CSV."""
-        return self._identity(self.model.variant)
+        return cell_key(self.device, self.model.name, self.model.variant, self.engine,
+                        self.threads, self.affinity, self.use_indirect_bgemm, self.use_xnnpack)
 
     @property
-    def pair_key(self) -> str:
-        return self._identity()
+    def group_key(self) -> str:
+        """The cells measured together in rounds: one model on one device, engine, threads."""
+        return "|".join([self.device, self.model.name, self.engine, f"t{self.threads}",
+                         f"a{self.affinity}"])
 
     @property
     def options(self) -> dict[str, bool]:
@@ -79,8 +82,9 @@ def _model_files(model_dir: Path) -> list[ModelFile]:
     for kind, variant in ARTEFACT_VARIANTS.items():
         entry = manifest["artefacts"].get(kind)
         if entry:
-            files.append(ModelFile(*names, variant, artefact_path(model_dir, manifest, kind),
-                                   entry["sha256"], int(entry["bytes"]), kind))
+            path = artefact_path(model_dir, manifest, kind)
+            _check_unchanged(path, entry["sha256"])
+            files.append(ModelFile(*names, variant, path, entry["sha256"], int(entry["bytes"]), kind))
         elif kind == "dabnn":
             reason = (manifest.get("deploy", {}).get("dabnn") or {}).get("reason")
             files.append(ModelFile(*names, variant, None, "", 0, kind,
@@ -88,28 +92,57 @@ def _model_files(model_dir: Path) -> list[ModelFile]:
     return files
 
 
+def _check_unchanged(path: Path, built_sha256: str) -> None:
+    """A model file must still be the one its build recorded: a changed file is refused (the
+    device would otherwise measure whatever blob the manifest's hash names)."""
+    if not path.is_file():
+        raise FleetError(f"{path}: the model file listed in its manifest is missing; "
+                         f"rebuild it with `bibench-deploy build --force`")
+    actual = sha256_file(path)
+    if actual != built_sha256:
+        raise FleetError(f"{path} changed after its build (sha256 {actual[:12]}, the manifest "
+                         f"records {built_sha256[:12]}); rebuild it with `bibench-deploy build "
+                         "--force` instead of measuring a file the manifest does not describe")
+
+
+def _options(engine, config, variant: str) -> list[tuple[bool, bool]]:
+    """(indirect BGEMM, XNNPACK) combinations a side is measured over."""
+    if not engine.KERNEL_OPTIONS:
+        return [(False, False)]
+    if variant == "fp32":
+        return [(False, xnnpack) for xnnpack in config.use_xnnpack]
+    return list(itertools.product(config.use_indirect_bgemm, config.use_xnnpack))
+
+
 def plan_cells(devices, models: list[ModelFile], threads: Optional[list[int]] = None) -> list[Cell]:
-    """Cells in measuring order: per device, model, threads and options, the binary cell
-    before its FP32 twin."""
+    """Cells in measuring order: per device, model, engine and threads, the group's cells with
+    binary and FP32 alternating."""
     from bibench_deploy.fleet.engines import ENGINES
     cells = []
     for device in devices:
         for engine_name, config in device.engines.items():
             engine = ENGINES.get(engine_name)
-            options = itertools.product(config.use_indirect_bgemm, config.use_xnnpack) \
-                if engine.KERNEL_OPTIONS else [(False, False)]
             engine_threads = [1] if engine.SINGLE_THREADED else threads or device.threads
             engine_models = [m for m in models if m.artefact in engine.ARTEFACTS]
-            for (bgemm, xnnpack), n_threads, model in itertools.product(
-                    list(options), engine_threads, engine_models):
-                cells.append(Cell(device.name, model, engine_name, n_threads,
-                                  device.affinity_for(n_threads), bgemm, xnnpack))
-    return sorted(cells, key=lambda c: (c.device, c.pair_key, c.model.variant != "binary"))
+            for n_threads, model in itertools.product(engine_threads, engine_models):
+                for bgemm, xnnpack in _options(engine, config, model.variant):
+                    cells.append(Cell(device.name, model, engine_name, n_threads,
+                                      device.affinity_for(n_threads), bgemm, xnnpack))
+    return [cell for group in groups(cells) for cell in _alternate(group)]
 
 
-def pairs(cells: list[Cell]) -> list[list[Cell]]:
-    """Group a device's cells into interleaved pairs (or singles), keeping plan order."""
-    groups: dict[str, list[Cell]] = {}
-    for cell in cells:
-        groups.setdefault(cell.pair_key, []).append(cell)
-    return list(groups.values())
+def _alternate(group: list[Cell]) -> list[Cell]:
+    """binary, fp32, binary, fp32, ...: the sides alternate while both have cells left."""
+    sides = [[c for c in group if c.model.variant == v] for v in ("binary", "fp32")]
+    order = []
+    for i in range(max(len(side) for side in sides)):
+        order += [side[i] for side in sides if i < len(side)]
+    return order
+
+
+def groups(cells: list[Cell]) -> list[list[Cell]]:
+    """A device's cells grouped for round-robin measuring, keeping plan order."""
+    found: dict[str, list[Cell]] = {}
+    for cell in sorted(cells, key=lambda c: (c.device, c.group_key)):
+        found.setdefault(cell.group_key, []).append(cell)
+    return list(found.values())

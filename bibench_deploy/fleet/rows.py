@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import csv
-import hashlib
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from bibench_deploy.reports.schema import LATENCY_FIELDS
+from bibench_deploy.cells import LATENCY_FIELDS, cell_slug  # noqa: F401  (cell_slug: raw log names)
 
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def cell_slug(cell_key: str) -> str:
-    """A file-system-safe, collision-free name for a cell (model names may hold any character)."""
-    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", cell_key)[:80]
-    return f"{readable}-{hashlib.sha256(cell_key.encode()).hexdigest()[:8]}"
 
 
 def base_row(cell, run_id: str, tool_version: str, info, engine_version: str,
@@ -28,7 +20,8 @@ def base_row(cell, run_id: str, tool_version: str, info, engine_version: str,
     return {
         "run_id": run_id, "tool_version": tool_version, "device": cell.device,
         "device_arch": getattr(info, "arch", ""), "device_cpu": getattr(info, "cpu", ""),
-        "device_os": getattr(info, "os", ""), "engine": cell.engine,
+        "device_os": getattr(info, "os", ""), "device_cores": getattr(info, "cores", None) or None,
+        "engine": cell.engine,
         "engine_version": engine_version, "engine_sha256": engine_sha256, "model": model.name,
         "arch": model.arch, "algo": model.algo, "variant": model.variant,
         "model_sha256": model.sha256, "model_bytes": model.bytes, "threads": cell.threads,

@@ -2,7 +2,7 @@
 
     reports/<run-id>/run.json        settings, fleet file sha256, tool version, models' sha256
     reports/<run-id>/journal.jsonl   every finished cell, appended and fsynced at once
-    reports/<run-id>/latency.csv     one row per cell (bibench_deploy.reports.schema)
+    reports/<run-id>/latency.csv     one row per cell (bibench_deploy.cells)
     reports/<run-id>/raw/...         stdout, stderr and device state of every launch
     reports/<run-id>/ops/...         per-op profiles, where the engine gives them
 """
@@ -65,7 +65,8 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
     manifest = _run_manifest(run_id, settings, fleet, cells)
     if resume:
         _check_same_inputs(run_dir, manifest)
-    else:
+    else:  # created only once the plan stands: a refused input leaves no run behind
+        run_dir.mkdir(parents=True)
         (run_dir / RUN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     journal = Journal(run_dir / JOURNAL_NAME)
     done = journal.rows()
@@ -89,13 +90,13 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
 def _open_run(settings: RunSettings, out_dir: Path, resume: Optional[str]):
     if not resume:
         run_id = new_run_id()
-        run_dir = out_dir / run_id
-        run_dir.mkdir(parents=True)
-        return run_id, run_dir, settings
+        return run_id, out_dir / run_id, settings
     run_dir = out_dir / resume
     if not (run_dir / RUN_MANIFEST).is_file():
         raise FleetError(f"{run_dir}: no run to resume (no {RUN_MANIFEST})")
     saved = json.loads((run_dir / RUN_MANIFEST).read_text())["settings"]
+    # a run recorded before adaptive repeats took exactly `repeats` launches per cell
+    saved["measure"].setdefault("max_repeats", saved["measure"].get("repeats", 3))
     saved["measure"] = Measure(**saved["measure"])
     return resume, run_dir, RunSettings(**saved)
 

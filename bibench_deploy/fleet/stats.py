@@ -7,6 +7,8 @@
   launches with replacement, resample each drawn launch's inferences, take the median of the
   launches' medians. Without per-inference timings only the launches are resampled.
 - spread: (max - min) / min of the launches' medians; above `max_spread_pct` the cell is unstable.
+- guard columns: the quiet-device guard's readings over the cell's launches (bibench_deploy.fleet.guard).
+- stop rule of a group's rounds (adaptive repeats): see `stop_reason`.
 """
 
 from __future__ import annotations
@@ -84,3 +86,48 @@ def _from_launches(launches: list[Launch]) -> dict[str, Optional[float]]:
             "latency_min_ms": min(_present(launch.min_ms for launch in launches), default=None),
             "latency_max_ms": max(_present(launch.max_ms for launch in launches), default=None),
             "latency_ci95_low_ms": low, "latency_ci95_high_ms": high}
+
+
+def guard_fields(guards) -> dict:
+    """Per-cell columns of the quiet-device guard's records (one per launch)."""
+    readings = [g.reading for g in guards]
+    known = lambda name: [getattr(r, name) for r in readings if getattr(r, name) is not None]  # noqa: E731
+    return {"load_busy_max_pct": max(known("busy_pct"), default=None),
+            "load_steal_max_pct": max(known("steal_pct"), default=None),
+            "load_runnable_max": max(known("runnable"), default=None),
+            "load_tasks": ";".join(sorted({t for r in readings for t in r.tasks})),
+            "load_wait_s": sum(g.waited_s for g in guards) if guards else None,
+            "contended_launches": sum(g.contended for g in guards)}
+
+
+def stop_reason(group, launches: dict, failures: dict, rounds: int, elapsed_s: float,
+                measure) -> Optional[tuple[str, Optional[float]]]:
+    """Whether a group's rounds stop, and why: (reason, paired half-width %), or None to go on.
+
+    The pair that decides is the group's headline: the binary cell with the lowest median so far
+    against the FP32 cell with the lowest median so far (their k-th launches are paired)."""
+    from bibench_deploy.paired import paired_interval, paired_ratios
+    alive = [c for c in group if c.key not in failures and launches[c.key]]
+    if not alive:
+        return "failed", None
+    if rounds < measure.repeats:
+        return None
+    sides = [[c for c in alive if c.model.variant == v] for v in ("binary", "fp32")]
+    interval = None
+    if all(sides):
+        best = [min(side, key=lambda c: statistics.median(x.median_ms for x in launches[c.key]))
+                for side in sides]
+        interval = paired_interval(paired_ratios([x.median_ms for x in launches[best[1].key]],
+                                                 [x.median_ms for x in launches[best[0].key]]))
+    halfwidth = interval.halfwidth_pct if interval else None
+    if measure.max_repeats <= measure.repeats:
+        return "fixed", halfwidth
+    if not all(sides):
+        return "unpaired", None
+    if halfwidth is not None and halfwidth <= measure.target_ci_pct:
+        return "target", halfwidth
+    if rounds >= measure.max_repeats:
+        return "launch_budget", halfwidth
+    if elapsed_s >= measure.max_group_secs:
+        return "time_budget", halfwidth
+    return None

@@ -7,6 +7,7 @@ recorded); a measurement is never retried.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -18,10 +19,11 @@ from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
 from bibench_deploy.fleet.engines.lce_benchmark_model import ARCH_ALIASES
-from bibench_deploy.fleet.plan import Cell, pairs
+from bibench_deploy.fleet.guard import GuardRecord, mask_cores, read_load, wait_for_quiet
+from bibench_deploy.fleet.plan import Cell, groups
 from bibench_deploy.fleet.probe import (DeviceInfo, launch_with_state, probe_info, probe_state,
                                         run_state_commands, throttling_began)
-from bibench_deploy.fleet.stats import summarize
+from bibench_deploy.fleet.stats import guard_fields, stop_reason, summarize
 from bibench_deploy.fleet.transports import open_transport
 from bibench_deploy.fleet.transports.base import (AuthError, Blob, ConnectError, ConnectionLost,
                                                   HostKeyError, TransferError, TransportError)
@@ -82,13 +84,13 @@ class DeviceWorker:
 
     # ---- the loop --------------------------------------------------------------------------
     def run(self) -> None:
-        remaining = pairs(self.cells)
+        remaining = groups(self.cells)
         try:
             while remaining and not self.ctx.stop.is_set():
                 if self.transport is None and not self._connect(remaining):
                     return
-                pair = remaining.pop(0)
-                self._measure_pair(pair)
+                group = remaining.pop(0)
+                self._measure_group(group)
         except Exception as exc:  # a bug: keep its trace, give the device's cells a row, go on
             self._internal_error(exc, remaining)
         finally:
@@ -176,41 +178,49 @@ class DeviceWorker:
                                                   f"device: {reason}"))
         return EngineReady(paths, engine.check_version(checked.stdout), engine.engine_sha256(config))
 
-    # ---- one pair of cells -----------------------------------------------------------------
-    def _measure_pair(self, pair: list[Cell]) -> None:
-        ready = self.engines[pair[0].engine]
-        if pair[0].model.unsupported:  # e.g. no .dab artefact: the manifest says why
-            return self._fail_all(pair, CellFailed("unsupported", f"{pair[0].engine}: "
-                                                   f"{pair[0].model.unsupported}"))
+    # ---- one group of cells ----------------------------------------------------------------
+    def _measure_group(self, group: list[Cell]) -> None:
+        ready = self.engines[group[0].engine]
+        if group[0].model.unsupported:  # e.g. no .dab artefact: the manifest says why
+            return self._fail_all(group, CellFailed("unsupported", f"{group[0].engine}: "
+                                                   f"{group[0].model.unsupported}"))
         if ready.problem:
-            return self._fail_all(pair, ready.problem)
+            return self._fail_all(group, ready.problem)
         started = time.monotonic()
         try:
-            self._progress(state="pushing", cell=pair[0].model.name)
-            models = self._push_models(pair)
-            launches, states, failures, engine_s = self._launch_repeats(pair, ready, models)
+            self._progress(state="pushing", cell=group[0].model.name)
+            models = self._push_models(group)
+            launches, states, guards, failures, engine_s, stop = self._launch_rounds(group, ready, models)
         except TransferError as exc:
-            return self._fail_all(pair, CellFailed("transfer_failed", str(exc)))
+            return self._fail_all(group, CellFailed("transfer_failed", str(exc)))
         except ConnectionLost as exc:
             self.transport.close()
             self.bytes_pushed += self.transport.bytes_pushed
             self.transport = None
-            return self._fail_all(pair, CellFailed("unreachable", f"connection lost during "
+            return self._fail_all(group, CellFailed("unreachable", f"connection lost during "
                                                    f"measurement: {exc}"))
-        if self.ctx.stop.is_set() and any(len(v) < self.ctx.measure.repeats and k not in failures
-                                          for k, v in launches.items()):
-            return  # interrupted mid-pair: nothing journaled, --resume measures the pair again
-        self._op_profile(pair, ready, models, failures)
-        overhead_s = (time.monotonic() - started - engine_s + self.setup_s) / len(pair)
+        if stop is None:
+            return  # interrupted mid-group: nothing journaled, --resume measures the group again
+        self._op_profile(group, ready, models, failures)
+        overhead_s = (time.monotonic() - started - engine_s + self.setup_s) / len(group)
         self.setup_s = 0.0
-        for cell in pair:
+        for cell in group:
             row = self._cell_row(cell, ready, launches[cell.key], states[cell.key],
                                  failures.get(cell.key))
-            row["overhead_s"] = overhead_s
+            row.update(guard_fields(guards[cell.key]), overhead_s=overhead_s,
+                       stop_reason="failed" if cell.key in failures else stop[0],
+                       paired_halfwidth_pct=stop[1])
+            if row["status"] in ("ok", "unstable") and row["contended_launches"]:
+                rowlib.finish(row, "contended", f"{row['contended_launches']} launch(es) started "
+                              f"on busy cores ({row['load_busy_max_pct']:.0f} % busy, limit "
+                              f"{100 * self.device.max_start_load:g} %) after waiting "
+                              f"{self.device.max_wait_s:g} s", self._attempt(cell))
             self._journal(cell, row)
 
-    def _push_models(self, pair: list[Cell]) -> dict[str, str]:
-        blobs = [Blob(c.model.path, c.model.sha256, c.model.path.suffix) for c in pair]
+    def _push_models(self, group: list[Cell]) -> dict[str, str]:
+        # cells of one side share their model file: each file once
+        blobs = list({c.model.sha256: Blob(c.model.path, c.model.sha256, c.model.path.suffix)
+                      for c in group}.values())
         missing_kb = sum(b.local.stat().st_size for b in blobs) / 1024
         present = self.transport.present_blobs(blobs)
         if present != {b.name for b in blobs} and self.info.disk_free_kb is not None \
@@ -219,38 +229,57 @@ class DeviceWorker:
                                 f"{self.device.work_dir}, models need {missing_kb:.0f} KB")
         return self.transport.ensure(blobs, present)
 
-    def _launch_repeats(self, pair, ready, models):
-        launches = {c.key: [] for c in pair}
-        states = {c.key: [] for c in pair}
+    def _launch_rounds(self, group, ready, models):
+        """Rounds of one launch per cell until the group's stop rule says so. Returns launches,
+        states and guard records per cell, failures, benchmark seconds, and (stop reason, paired
+        half-width %), or None for the stop when interrupted."""
+        launches = {c.key: [] for c in group}
+        states = {c.key: [] for c in group}
+        guards: dict[str, list[GuardRecord]] = {c.key: [] for c in group}
         failures: dict[str, CellFailed] = {}
-        engine_s = 0.0
+        engine_s, started, rounds, contended = 0.0, time.monotonic(), 0, False
         commands_before = run_state_commands(self.transport, self.device.state_commands)
-        for repeat in range(1, self.ctx.measure.repeats + 1):
-            for cell in pair:
+        stop = None
+        while stop is None and not self.ctx.stop.is_set():
+            rounds += 1
+            for cell in group:
                 if cell.key in failures or self.ctx.stop.is_set():
                     continue
                 self._progress(state="measuring", cell=f"{cell.model.name} {cell.model.variant} "
-                               f"t{cell.threads} #{repeat}")
+                               f"t{cell.threads} #{rounds}")
                 try:
-                    launch, before, after, elapsed = self._launch(cell, ready, models, repeat)
-                    engine_s += elapsed
+                    launch, before, after, elapsed, guard = self._launch(cell, ready, models,
+                                                                         rounds, not contended)
+                    engine_s += elapsed + guard.waited_s  # measuring time, not orchestration
+                    contended = contended or guard.contended  # later launches do not wait again
                     launches[cell.key].append(launch)
                     states[cell.key].append((before, after))
+                    guards[cell.key].append(guard)
                     self._progress(last_ms=launch.median_ms)
                 except CellFailed as failed:
                     engine_s += failed.elapsed_s
                     failures[cell.key] = failed
+            if not self.ctx.stop.is_set():
+                stop = stop_reason(group, launches, failures, rounds,
+                                   time.monotonic() - started, self.ctx.measure)
         commands_after = run_state_commands(self.transport, self.device.state_commands)
-        for cell in pair:
+        for cell in group:
             if states[cell.key]:
                 states[cell.key][0][0].commands = commands_before
                 states[cell.key][-1][1].commands = commands_after
             if self.device.state_commands:
                 self._raw_folder(cell).joinpath("state-commands.json").write_text(json.dumps(
                     {"before": commands_before, "after": commands_after}, indent=1))
-        return launches, states, failures, engine_s
+        return launches, states, guards, failures, engine_s, stop
 
-    def _launch(self, cell: Cell, ready: EngineReady, models: dict[str, str], repeat: int):
+    def _guard(self, cell: Cell, wait: bool) -> GuardRecord:
+        """Wait (up to the device's max_wait_s) until the launch's cores are quiet."""
+        cores = mask_cores(cell.affinity)
+        return wait_for_quiet(lambda: read_load(self.transport, cores), self.device.max_start_load,
+                              self.device.max_wait_s if wait else 0.0, self.ctx.stop.is_set)
+
+    def _launch(self, cell: Cell, ready: EngineReady, models: dict[str, str], repeat: int,
+                wait: bool = True):
         engine, config = ENGINES.get(cell.engine), self.device.engines[cell.engine]
         argv = engine.argv(self.device, config, ready.paths, models[cell.model.sha256],
                            cell.threads, cell.options, self.ctx.measure)
@@ -258,12 +287,10 @@ class DeviceWorker:
             argv = ["taskset", cell.affinity, *argv]
         self._cool_down(repeat, cell)
         deadline = self.device.timeout_s or self.ctx.measure.deadline_s()
-        if self.ctx.measuring is not None:
-            with self.ctx.measuring:
-                result, before, after = launch_with_state(self.transport, argv, deadline)
-        else:
+        with self.ctx.measuring or contextlib.nullcontext():  # the guard reads the cores first
+            guard = self._guard(cell, wait)
             result, before, after = launch_with_state(self.transport, argv, deadline)
-        self._raw_log(cell, f"launch-{repeat}", argv, result, before, after)
+        self._raw_log(cell, f"launch-{repeat}", argv, result, before, after, guard)
         if result.timed_out:
             raise CellFailed("timeout", f"killed after the {deadline:g} s deadline", result.elapsed_s)
         if result.rc != 0:
@@ -271,7 +298,7 @@ class DeviceWorker:
                              f"{rowlib.first_line(result.stderr) or 'no error output'}",
                              result.elapsed_s)
         try:
-            return engine.parse(result.stdout), before, after, result.elapsed_s
+            return engine.parse(result.stdout), before, after, result.elapsed_s, guard
         except ParseError as exc:
             raise CellFailed("run_failed", str(exc), result.elapsed_s) from None
 
@@ -345,11 +372,13 @@ class DeviceWorker:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    def _raw_log(self, cell: Cell, name: str, argv, result, before, after) -> None:
+    def _raw_log(self, cell: Cell, name: str, argv, result, before, after,
+                 guard: Optional[GuardRecord] = None) -> None:
         folder = self._raw_folder(cell)
         (folder / f"{name}.stdout").write_text(result.stdout)
         (folder / f"{name}.stderr").write_text(result.stderr)
         (folder / f"{name}.json").write_text(json.dumps({
             "cell": cell.key, "argv": argv, "rc": result.rc, "elapsed_s": result.elapsed_s,
             "timed_out": result.timed_out, "state_before": vars(before),
-            "state_after": vars(after)}, indent=1, default=str))
+            "state_after": vars(after), "load": guard.as_dict() if guard else None},
+            indent=1, default=str))

@@ -9,26 +9,34 @@ from bibench_deploy.reports.schema import AGGREGATE_FIELDS, UNDEPLOYABLE_FIELDS
 from bibench_deploy.reports.stats import geomean, om_infer, ratio
 from bibench_deploy.reports.summary import MEASURED, manifest_value, split_model_name
 
-CONFIG = ("engine", "threads", "use_indirect_bgemm", "use_xnnpack")
+CONFIG = ("engine", "threads")
+EXCLUDED = ("contended",)  # measured on busy cores: left out of every aggregate, and counted
 
 
-def aggregate(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per (arch, algo, engine configuration) over the devices that measured a speedup."""
+def aggregate(headline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (arch, algo, engine, threads) over the devices' headline speedups (best vs
+    best); contended rows are left out and counted."""
     groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-    for row in summary:
-        if row["speedup_measured_x"] is not None:
+    for row in headline:
+        if row["speedup_x"] is not None:
             groups[(row["arch"], row["algo"], *(row[k] for k in CONFIG))].append(row)
-    return [_aggregate_row(key, rows) for key, rows in sorted(groups.items(), key=lambda kv: str(kv[0]))]
+    out = []
+    for key, rows in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        kept = [r for r in rows if r["status"] not in EXCLUDED]
+        out.append(_aggregate_row(key, kept, len(rows) - len(kept)) if kept else
+                   {**dict.fromkeys(AGGREGATE_FIELDS), **dict(zip(("arch", "algo", *CONFIG), key)),
+                    "devices": 0, "contended_excluded": len(rows)})
+    return out
 
 
-def _aggregate_row(key: tuple, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    speedups = [r["speedup_measured_x"] for r in rows]
+def _aggregate_row(key: tuple, rows: list[dict[str, Any]], excluded: int) -> dict[str, Any]:
+    speedups = [r["speedup_x"] for r in rows]
     sizes = [r["size_ratio_measured_x"] for r in rows if r["size_ratio_measured_x"] is not None]
     first = rows[0]
     geo = geomean(speedups)
     values = dict(zip(("arch", "algo", *CONFIG), key))
     values.update({
-        "devices": len({r["device"] for r in rows}),
+        "devices": len({r["device"] for r in rows}), "contended_excluded": excluded,
         "speedup_geomean_x": geo, "speedup_mean_x": sum(speedups) / len(speedups),
         "speedup_theoretical_x": first["speedup_theoretical_x"],
         "speedup_deviation_geomean": ratio(geo, first["speedup_theoretical_x"]),

@@ -17,7 +17,9 @@ from bibench_deploy.reports import schema
 TABLES = {
     "latency": schema.LATENCY_COLUMNS,
     "summary": schema.SUMMARY_COLUMNS,
+    "headline": schema.HEADLINE_COLUMNS,
     "aggregate": schema.AGGREGATE_COLUMNS,
+    "hardware": schema.HARDWARE_COLUMNS,
     "undeployable": schema.UNDEPLOYABLE_COLUMNS,
     "compare": schema.COMPARE_COLUMNS,
     "op_profile": schema.OP_PROFILE_COLUMNS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bibench_deploy.reports.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED
+from bibench_deploy.reports.hardware import NOT_MEASURED, OM_ROW, algorithms
 
 MISSING = "–"
 
@@ -43,9 +43,10 @@ def config(row: dict[str, Any]) -> str:
 
 
 def _aggregate_table(rows: list[dict[str, Any]]) -> str:
-    headers = ["model", "engine", "devices", "speedup (geomean)", "r_s", "measured / r_s",
-               "size ratio", "r_c", "OM_infer", "accuracy"]
+    headers = ["model", "engine", "devices", "contended, left out", "speedup (geomean)", "r_s",
+               "measured / r_s", "size ratio", "r_c", "OM_infer", "accuracy"]
     return table(headers, [[f"{r['arch']}-{r['algo']}", config(r), str(r["devices"]),
+                            str(r["contended_excluded"]),
                             number(r["speedup_geomean_x"], "x"), number(r["speedup_theoretical_x"], "x"),
                             number(r["speedup_deviation_geomean"]), number(r["size_ratio_measured_x"], "x"),
                             number(r["compression_theoretical_x"], "x"), number(r["om_infer"]),
@@ -54,7 +55,8 @@ def _aggregate_table(rows: list[dict[str, Any]]) -> str:
 
 def _cell_table(rows: list[dict[str, Any]]) -> str:
     headers = ["device", "model", "engine", "latency ms [95 % CI]", "FP32 ms", "speedup [95 % CI]",
-               "r_s", "measured / r_s", "size ratio / r_c", "binary MACs", "extra float ops", "status"]
+               "r_s", "measured / r_s", "size ratio / r_c", "binary MACs", "extra float ops",
+               "launches (stop)", "load before launch", "status"]
     return table(headers, [[
         r["device"], r["model"], config(r),
         interval(r["latency_median_ms"], r["latency_ci95_low_ms"], r["latency_ci95_high_ms"]),
@@ -64,8 +66,56 @@ def _cell_table(rows: list[dict[str, Any]]) -> str:
         f"{number(r['size_ratio_measured_x'], 'x')} / {number(r['compression_theoretical_x'], 'x')}",
         number(r["binary_mac_coverage_pct"], " %"),
         MISSING if r["extra_float_flops"] is None else f"{r['extra_float_flops']:,}",
+        f"{r['repeats'] or MISSING} ({r['stop_reason'] or MISSING})", number(r["load_busy_max_pct"], " %"),
         r["status"] + ("" if r["fp32_status"] in (None, "ok") else f" (FP32: {r['fp32_status']})"),
     ] for r in rows])
+
+
+def _headline_table(rows: list[dict[str, Any]]) -> str:
+    headers = ["device", "model", "engine", "best binary (ms)", "best FP32 (ms)", "speedup [95 % CI]",
+               "same options", "binary option won by", "FP32 option won by", "r_s", "status"]
+    return table(headers, [[
+        r["device"], r["model"], f"{r['engine']}, {r['threads']} thr",
+        f"{r['binary_options']}: {number(r['latency_median_ms'])}",
+        f"{r['fp32_options'] or MISSING}: {number(r['fp32_latency_median_ms'])}",
+        interval(r["speedup_x"], r["speedup_ci95_low_x"], r["speedup_ci95_high_x"], "x")
+        + (f" ({r['pairs']} pairs)" if r["pairs"] else ""),
+        number(r["speedup_same_options_x"], "x"), number(r["binary_option_gain_pct"], " %"),
+        number(r["fp32_option_gain_pct"], " %"), number(r["speedup_theoretical_x"], "x"),
+        r["status"] + (f": {r['note']}" if r["status"] != "ok" and r["note"] else ""),
+    ] for r in rows])
+
+
+def _hardware_table(rows: list[dict[str, Any]], algos: list[str]) -> str:
+    """The pivot; a cell that is not `ok` carries its status, a reason goes to a footnote."""
+    notes: list[str] = []
+
+    def footnote(text: str) -> str:
+        if text not in notes:
+            notes.append(text)
+        return f"[^{notes.index(text) + 1}]"
+
+    def algo_cell(row: dict[str, Any], algo: str) -> str:
+        status, note = row[f"{algo}_status"], row[f"{algo}_note"]
+        if row["device"] == OM_ROW:
+            return number(row[f"{algo}_speedup_x"])
+        if status == NOT_MEASURED:
+            return MISSING
+        text = (f"{number(row[f'{algo}_ms'])} ({number(row[f'{algo}_speedup_x'], 'x')})"
+                if row[f"{algo}_ms"] is not None else "n/a")
+        if status != "ok":
+            text += f" *{status}*" + (footnote(note) if note else "")
+        return text
+
+    headers = ["device", "chip", "cores", "OS", "arch (input)", "engine", "FP32 ms", *algos]
+    body = [[r["device"], r["device_cpu"] or MISSING, str(r["device_cores"] or MISSING),
+             r["device_os"] or MISSING, f"{r['arch']} ({r['input_size'] or '?'})",
+             f"{r['engine']}, {r['threads']} thr",
+             MISSING if r["device"] == OM_ROW else number(r["fp32_ms"]) +
+             ("" if r["fp32_status"] in (None, "ok") else f" *{r['fp32_status']}*"),
+             *[algo_cell(r, a) for a in algos]] for r in rows]
+    return table(headers, body) + "".join(f"\n[^{i + 1}]: {n}" for i, n in enumerate(notes)) + \
+        ("\n" if notes else "")
 
 
 def _devices_table(rows: list[dict[str, Any]]) -> str:
@@ -77,20 +127,28 @@ def _devices_table(rows: list[dict[str, Any]]) -> str:
                   for d, r in sorted(seen.items())])
 
 
-METHOD = f"""\
-Speedup is T_FP32 / T_binary, each the median of its cell's repeat medians (one per independent
-launch), the FP32 baseline measured in the same cell (device, engine, threads, options). Its interval
-is a percentile bootstrap over both sides' repeat medians ({BOOTSTRAP_RESAMPLES:,} resamples, seed
-{BOOTSTRAP_SEED}). r_s = FP32 FLOPs / (BOPs / 64 + FLOPs) and r_c = FP32 params / (binary params / 32
+METHOD = """\
+Speedup is T_FP32 / T_binary, each the median of its cell's launch medians (one per independent
+launch). The headline takes each side at its best: the fastest binary cell over its engine options
+against the fastest FP32 cell over its own, on the same device, engine and threads; the per-option
+table pairs each binary cell with the FP32 cell of its XNNPACK setting. A model's cells are launched
+in rounds (binary, FP32, binary, ...), so the k-th launches of two cells are a pair; the interval is
+the 95 % t-interval of the paired ratios' logarithms, and the launches continued until it was within
+the run's target or a budget ran out (`stop`). r_s = FP32 FLOPs / (BOPs / 64 + FLOPs) and r_c = FP32 params / (binary params / 32
 + FP params) come from the model manifests; `measured / r_s` is the deviation. Size ratio is the FP32
 file's bytes over the LCE file's. OM_infer = sqrt((mean speedup^2 + mean size ratio^2) / 2) over the
 devices. Latency intervals are the run's own (latency.csv). Cells whose status is not `ok` are
-measured but flagged (`unstable`: launches disagree by > 5 %, `throttled`), or failed (no numbers).
+measured but flagged (`contended`: a launch started on cores busier than the device's
+`max_start_load` after waiting `max_wait_s`; `unstable`: launches disagree by > 5 %; `throttled`),
+or failed (no numbers). Contended rows are left out of every aggregate (counted in `contended, left
+out`) and marked wherever they are shown; `load before launch` is the busiest reading of the launch
+cores' busy share before any of the cell's launches.
 """
 
 
-def render_markdown(run: Any, summary: list[dict[str, Any]], aggregates: list[dict[str, Any]],
-                    undeployable: list[dict[str, Any]], warnings: list[str], figures: list[str]) -> str:
+def render_markdown(report: Any, figures: list[str]) -> str:
+    run, summary, aggregates = report.run, report.summary, report.aggregates
+    undeployable, warnings = report.undeployable, report.warnings
     versions = sorted({str(r.get("tool_version")) for r in run.rows if r.get("tool_version")})
     parts = [f"# Report of run `{run.run_id}`\n",
              f"bibench-deploy {', '.join(versions) or 'version unknown'}; {len(summary)} binary-model cells "
@@ -99,9 +157,15 @@ def render_markdown(run: Any, summary: list[dict[str, Any]], aggregates: list[di
              "## Devices\n", _devices_table(run.rows)]
     if warnings:
         parts += ["## Warnings\n", "".join(f"- {w}\n" for w in warnings)]
-    parts += ["## Per algorithm, over devices\n",
+    parts += ["## Headline: best binary vs best FP32\n",
+              _headline_table(report.headline) if report.headline else "No binary-model cells.\n",
+              "## Hardware track\n",
+              "Median latency in ms (speedup over the FP32 baseline) per device, engine and threads; "
+              "the OM_infer row is BiBench's OM_infer over the devices that are not contended.\n",
+              _hardware_table(report.hardware, algorithms(report.headline)),
+              "## Per algorithm, over devices\n",
               _aggregate_table(aggregates) if aggregates else "No cell has a measured speedup.\n",
-              "## Per device and model\n", _cell_table(summary)]
+              "## Per device, model and engine option\n", _cell_table(summary)]
     if undeployable:
         parts += ["## Not deployable\n", table(["model", "engine", "status", "devices", "reason"],
                   [[f"{r['arch']}-{r['algo']}", r["engine"], r["status"], r["devices"] or MISSING, r["reason"] or MISSING]

@@ -10,24 +10,17 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from bibench_deploy.fleet.rows import cell_slug
+from bibench_deploy.cells import cell_slug, row_cell_key
 from bibench_deploy.reports.schema import OP_PROFILE_FIELDS
 
 OPS_DIR = "ops"
 NODE_TYPE_TABLE = "Summary by node type"
 
 
-def fleet_cell_key(row: dict[str, Any]) -> str:
-    """The fleet's identity of a latency row's cell (bibench_deploy.fleet.plan.Cell.key)."""
-    return "|".join([row["device"], row["model"], row["variant"], row["engine"], f"t{row['threads']}",
-                     f"a{row.get('affinity') or ''}", f"bgemm{int(bool(row.get('use_indirect_bgemm')))}",
-                     f"xnn{int(bool(row.get('use_xnnpack')))}"])
-
-
 def load_op_profiles(run_dir: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     profile = []
     for row in rows:
-        path = Path(run_dir) / OPS_DIR / f"{cell_slug(fleet_cell_key(row))}.csv"
+        path = Path(run_dir) / OPS_DIR / f"{cell_slug(row_cell_key(row))}.csv"
         if path.is_file():
             profile += [{**{k: row.get(k) for k in OP_PROFILE_FIELDS}, **node}
                         for node in _node_types(path)]

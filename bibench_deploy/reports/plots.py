@@ -1,4 +1,5 @@
-"""PNG figures of a report (matplotlib, Agg backend: no display needed)."""
+"""Figures of a report (matplotlib, Agg backend: no display needed); the file suffix picks the
+format (PNG, SVG, PDF)."""
 
 from __future__ import annotations
 
@@ -39,51 +40,79 @@ def _plain_log_ticks(ax) -> None:
         axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
 
 
-def _speedup_limits(rows) -> tuple[float, float]:
-    """One range for both axes, so y = x is the diagonal."""
-    values = [v for r in rows for v in (r["speedup_theoretical_x"], r["speedup_measured_x"],
-                                        r["speedup_ci95_low_x"], r["speedup_ci95_high_x"]) if v]
-    return min(values) / 1.6, max(values) * 1.6
+def _fitted_log_ticks(ax) -> None:
+    """Plain-number ticks on log axes, dense enough that a range narrower than a decade still
+    carries several labels."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        subs = (1, 2, 5) if high / low > 10 else (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8)
+        axis.set_major_locator(LogLocator(base=10, subs=subs))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+        axis.set_minor_locator(NullLocator())
 
 
-def speedup_plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
-    """Measured vs theoretical speedup, one point per device, one panel per engine configuration."""
-    rows = [r for r in summary if r["speedup_measured_x"] is not None and r["speedup_theoretical_x"]]
+def _fitted(values: list[float], pad: float = 1.25) -> tuple[float, float]:
+    """A log-axis range around the data, at least a factor 2 wide."""
+    low, high = min(values) / pad, max(values) * pad
+    if high / low < 2:
+        middle = (high * low) ** 0.5
+        low, high = middle / 2 ** 0.5, middle * 2 ** 0.5
+    return low, high
+
+
+def _label(text: str) -> str:
+    return str(text).replace("_", " ")
+
+
+def speedup_plot(headline: list[dict[str, Any]], path: Path) -> Path | None:
+    """Headline speedup (best binary vs best FP32) against r_s: one panel per architecture and
+    engine configuration; algorithms by colour, devices by marker; bars are the paired 95 %
+    intervals; open markers are rows that are not `ok` (contended, unstable, throttled)."""
+    rows = [r for r in headline if r["speedup_x"] is not None and r["speedup_theoretical_x"]]
     if not rows:
         return None
     plt = _pyplot()
     from matplotlib.transforms import offset_copy
-    panels = _grouped(rows, config)
+    panels = _grouped(rows, lambda r: (r["arch"], f"{r['engine']}, {r['threads']} thr"))
     algos = sorted({r["algo"] for r in rows})
     devices = sorted({r["device"] for r in rows})
     markers = "osD^v<>PX*"
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4.6), squeeze=False)
-    lim = _speedup_limits(rows)
-    for ax, (title, panel) in zip(axes[0], panels.items()):
-        ax.plot(lim, lim, color="0.5", ls="--", lw=1)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 1.5, 4.2), squeeze=False)
+    for ax, ((arch, engine), panel) in zip(axes[0], panels.items()):
+        xlim = _fitted([r["speedup_theoretical_x"] for r in panel])
+        ylim = _fitted([v for r in panel for v in (r["speedup_x"], r["speedup_ci95_low_x"],
+                                                   r["speedup_ci95_high_x"]) if v])
+        low, high = max(xlim[0], ylim[0]), min(xlim[1], ylim[1])
+        if low < high:
+            ax.plot([low, high], [low, high], color="0.5", ls="--", lw=1)
+        else:
+            ax.text(0.03, 0.97, "theory (y = x) lies " + ("above" if ylim[1] < xlim[0] else "below"),
+                    transform=ax.transAxes, va="top", fontsize=8, color="0.35")
         for i, algo in enumerate(algos):
-            # Algorithms often share one r_s: a fixed on-screen offset keeps them apart.
-            shifted = offset_copy(ax.transData, fig=fig, x=2.5 * (i - (len(algos) - 1) / 2), units="points")
+            # algorithms sharing one r_s are drawn a few points apart (the same offset everywhere)
+            shifted = offset_copy(ax.transData, fig=fig, x=4 * (i - (len(algos) - 1) / 2), units="points")
             for j, device in enumerate(devices):
-                pts = [r for r in panel if r["algo"] == algo and r["device"] == device]
-                if pts:
-                    ax.errorbar([r["speedup_theoretical_x"] for r in pts],
-                                [r["speedup_measured_x"] for r in pts],
-                                yerr=_yerr(pts, "speedup_measured_x", "speedup_ci95_low_x", "speedup_ci95_high_x"),
-                                fmt=markers[j % len(markers)], color=f"C{i % 10}", ms=6, capsize=2, ls="none",
-                                transform=shifted)
-        ax.set(xscale="log", yscale="log", xlim=lim, ylim=lim, aspect="equal", title=title,
-               xlabel="theoretical speedup r_s (x)", ylabel="measured speedup T_fp32 / T_binary (x)")
-        _plain_log_ticks(ax)
+                for flagged in (False, True):
+                    pts = [r for r in panel if r["algo"] == algo and r["device"] == device
+                           and (r["status"] != "ok") == flagged]
+                    if not pts:
+                        continue
+                    ax.errorbar([r["speedup_theoretical_x"] for r in pts], [r["speedup_x"] for r in pts],
+                                yerr=_yerr(pts, "speedup_x", "speedup_ci95_low_x", "speedup_ci95_high_x"),
+                                fmt=markers[j % len(markers)], color=f"C{i % 10}", ms=6, capsize=2,
+                                ls="none", transform=shifted, mfc="none" if flagged else f"C{i % 10}")
+        ax.set(xscale="log", yscale="log", xlim=xlim, ylim=ylim, title=f"{_label(arch)} · {_label(engine)}",
+               xlabel="theoretical speedup $r_s$ (x)", ylabel="measured speedup $T_{fp32} / T_{binary}$ (x)")
+        _fitted_log_ticks(ax)
         ax.grid(True, which="both", alpha=0.3)
-    handles = [plt.Line2D([], [], color=f"C{i % 10}", marker="o", ls="none", label=a) for i, a in enumerate(algos)]
-    handles += [plt.Line2D([], [], color="0.3", marker=markers[j % len(markers)], ls="none", label=d)
+    handles = [plt.Line2D([], [], color=f"C{i % 10}", marker="o", ls="none", label=_label(a))
+               for i, a in enumerate(algos)]
+    handles += [plt.Line2D([], [], color="0.3", marker=markers[j % len(markers)], ls="none", label=_label(d))
                 for j, d in enumerate(devices)]
-    handles.append(plt.Line2D([], [], color="0.5", ls="--", label="y = x: theory met"))
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.9), frameon=False)
-    fig.suptitle("Measured vs theoretical speedup", fontsize=11)
-    fig.text(0.5, -0.02, "Bars: 95 % bootstrap interval. Each algorithm's points are drawn a few points "
-             "left or right of their r_s so that algorithms sharing one r_s stay apart.", ha="center", fontsize=8)
+    handles += [plt.Line2D([], [], color="0.3", marker="o", mfc="none", ls="none", label="not ok (flagged)"),
+                plt.Line2D([], [], color="0.5", ls="--", label="y = x: theory met")]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 0.92), frameon=False, fontsize=8)
+    fig.suptitle("Best binary vs best FP32 against theory (bars: paired 95 % interval)", fontsize=10)
     fig.tight_layout()
     return _save(fig, path, plt)
 
@@ -113,10 +142,10 @@ def latency_plot(summary: list[dict[str, Any]], path: Path) -> Path | None:
             ax.hlines([b for _, b in base], [x - width * 0.45 for x, _ in base], [x + width * 0.45 for x, _ in base],
                       colors="black", lw=2, label="FP32 baseline" if cfg == present[0] else None)
         ax.set_xticks(range(len(algos)), algos)
-        ax.set(title=f"{device} · {arch}", ylabel="latency (ms, median)")
+        ax.set(title=f"{_label(device)} · {_label(arch)}", ylabel="latency (ms, median)")
         ax.grid(True, axis="y", alpha=0.3)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=f"C{k % 10}", label=c) for k, c in enumerate(configs)]
-    handles.append(plt.Line2D([], [], color="black", lw=2, label="FP32 baseline, same cell"))
+    handles = [plt.Rectangle((0, 0), 1, 1, color=f"C{k % 10}", label=_label(c)) for k, c in enumerate(configs)]
+    handles.append(plt.Line2D([], [], color="black", lw=2, label="FP32 baseline, same XNNPACK setting"))
     fig.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
     fig.suptitle("Binary-model latency per device (error bars: 95 % interval of the median)", fontsize=10)
     fig.tight_layout()

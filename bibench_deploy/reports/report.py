@@ -1,4 +1,5 @@
-"""Build a report from a fleet run directory and write it: CSV tables, summary.md, PNG figures."""
+"""Build a report from a fleet run directory and write it: CSV tables, summary.md, figures
+(PNG, SVG or PDF)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from bibench_deploy.errors import ReportError
 from bibench_deploy.reports import plots
 from bibench_deploy.reports.aggregate import aggregate, undeployable
 from bibench_deploy.reports.compare import compare, render_compare
+from bibench_deploy.reports.hardware import algorithms, hardware_fields, hardware_table
+from bibench_deploy.reports.headline import headline
 from bibench_deploy.reports.load import Run, load_manifests, load_run
 from bibench_deploy.reports.markdown import render_markdown
-from bibench_deploy.reports.schema import (AGGREGATE_FIELDS, COMPARE_FIELDS, SUMMARY_FIELDS,
-                                           UNDEPLOYABLE_FIELDS)
+from bibench_deploy.reports.schema import (AGGREGATE_FIELDS, COMPARE_FIELDS, HEADLINE_FIELDS,
+                                           SUMMARY_FIELDS, UNDEPLOYABLE_FIELDS)
 from bibench_deploy.reports.summary import summarize
 
-FORMATS = ("csv", "md", "png")
+FIGURE_FORMATS = ("png", "svg", "pdf")
+FORMATS = ("csv", "md", *FIGURE_FORMATS)
 
 
 @dataclass
@@ -27,6 +31,8 @@ class Report:
     aggregates: list[dict[str, Any]]
     undeployable: list[dict[str, Any]]
     warnings: list[str]
+    headline: list[dict[str, Any]]
+    hardware: list[dict[str, Any]]
 
 
 def build_report(run_dir: Path, models_dir: Path) -> Report:
@@ -35,7 +41,10 @@ def build_report(run_dir: Path, models_dir: Path) -> Report:
     summary, join_warnings = summarize(run.rows, manifests)
     warnings = [*run.warnings, *_missing_warnings(models_dir, problems), *join_warnings,
                 *_version_warnings(run, manifests)]
-    return Report(run, summary, aggregate(summary), undeployable(summary, manifests), warnings)
+    best = headline(run.rows, summary)
+    aggregates = aggregate(best)
+    return Report(run, summary, aggregates, undeployable(summary, manifests), warnings, best,
+                  hardware_table(best, aggregates, run.rows, manifests))
 
 
 def _missing_warnings(models_dir: Path, problems: dict[str, str]) -> list[str]:
@@ -85,13 +94,15 @@ def write_report(report: Report, out_dir: Path, formats: tuple[str, ...] = FORMA
     written = []
     if "csv" in formats:
         written += [write_csv(out_dir / "summary.csv", SUMMARY_FIELDS, report.summary),
+                    write_csv(out_dir / "headline.csv", HEADLINE_FIELDS, report.headline),
                     write_csv(out_dir / "aggregate.csv", AGGREGATE_FIELDS, report.aggregates),
+                    write_csv(out_dir / "hardware_track.csv",
+                              hardware_fields(algorithms(report.headline)), report.hardware),
                     write_csv(out_dir / "undeployable.csv", UNDEPLOYABLE_FIELDS, report.undeployable)]
-    figures = _write_figures(report, out_dir) if "png" in formats else []
+    figures = [p for fmt in formats if fmt in FIGURE_FORMATS for p in _write_figures(report, out_dir, fmt)]
     written += figures
     if "md" in formats:
-        text = render_markdown(report.run, report.summary, report.aggregates, report.undeployable,
-                               report.warnings, [p.name for p in figures])
+        text = render_markdown(report, [p.name for p in figures if p.suffix != ".pdf"])
         (out_dir / "summary.md").write_text(text)
         written.append(out_dir / "summary.md")
     if baseline is not None:
@@ -104,8 +115,8 @@ def write_report(report: Report, out_dir: Path, formats: tuple[str, ...] = FORMA
     return written
 
 
-def _write_figures(report: Report, out_dir: Path) -> list[Path]:
-    made = [plots.speedup_plot(report.summary, out_dir / "speedup.png"),
-            plots.latency_plot(report.summary, out_dir / "latency.png"),
-            plots.op_breakdown_plot(report.run.op_profile, out_dir / "op_breakdown.png")]
+def _write_figures(report: Report, out_dir: Path, fmt: str = "png") -> list[Path]:
+    made = [plots.speedup_plot(report.headline, out_dir / f"speedup.{fmt}"),
+            plots.latency_plot(report.summary, out_dir / f"latency.{fmt}"),
+            plots.op_breakdown_plot(report.run.op_profile, out_dir / f"op_breakdown.{fmt}")]
     return [p for p in made if p is not None]

@@ -1,83 +1,15 @@
 """The CSV schemas, defined once. Units are part of every column name that has one.
 
 `LATENCY_COLUMNS` is the per-cell table a fleet run writes (`reports/<run-id>/latency.csv`):
-one row per (device, model, variant, threads, engine options) cell, whatever its status.
+one row per (device, model, variant, threads, engine options) cell, whatever its status. It is
+the contract between the fleet runner and the reports and lives below both, in
+`bibench_deploy.cells`; the report tables are defined here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bibench_deploy.cells import LATENCY_COLUMNS, LATENCY_FIELDS, STATUSES, Column  # noqa: F401
 
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    dtype: type
-    doc: str
-
-
-# A cell's status. Only `ok` rows carry latency numbers.
-STATUSES = (
-    "ok",               # measured, runs agree, device state stable
-    "unstable",         # measured, but the runs' medians disagree by more than 5 %
-    "throttled",        # measured, but the device throttled during the cell
-    "unsupported",      # the device lacks the engine or the engine cannot run the model
-    "transfer_failed",  # pushing the binary or model failed or its hash did not verify
-    "run_failed",       # the benchmark exited non-zero or its output could not be parsed
-    "timeout",          # the benchmark exceeded its deadline and was killed on the device
-    "unreachable",      # connection or authentication failed after retries
-)
-
-LATENCY_COLUMNS: tuple[Column, ...] = (
-    Column("run_id", str, "identifier of the fleet run"),
-    Column("time_utc", str, "ISO 8601 UTC time the cell finished"),
-    Column("tool_version", str, "bibench-deploy version"),
-    Column("device", str, "device name from the fleet file"),
-    Column("device_arch", str, "CPU architecture reported by the device (uname -m)"),
-    Column("device_cpu", str, "CPU model / SoC as reported by the device"),
-    Column("device_os", str, "OS and kernel release"),
-    Column("engine", str, "engine name (lce_benchmark_model, lce_interpreter, dabnn)"),
-    Column("engine_version", str, "engine version as reported"),
-    Column("engine_sha256", str, "sha256 of the engine binary or runner script"),
-    Column("model", str, "model name <arch>-<algo>"),
-    Column("arch", str, "architecture"),
-    Column("algo", str, "binarization algorithm"),
-    Column("variant", str, "binary or fp32"),
-    Column("model_sha256", str, "sha256 of the measured model file"),
-    Column("model_bytes", int, "size of the measured model file in bytes"),
-    Column("threads", int, "inference threads"),
-    Column("affinity", str, "CPU affinity mask (taskset), empty if none"),
-    Column("use_indirect_bgemm", bool, "LCE indirect BGEMM kernels"),
-    Column("use_xnnpack", bool, "XNNPACK delegate for float ops"),
-    Column("governor", str, "CPU frequency governor at the start of the cell"),
-    Column("freq_start_mhz", float, "current frequency of cpu0 at start, MHz"),
-    Column("temp_start_c", float, "highest thermal zone temperature at start, deg C"),
-    Column("temp_end_c", float, "highest thermal zone temperature at end, deg C"),
-    Column("throttled_start", str, "throttle flags at start (Raspberry Pi get_throttled), empty if n/a"),
-    Column("throttled_end", str, "throttle flags at end"),
-    Column("warmup_runs", int, "warm-up inferences discarded per repeat"),
-    Column("repeats", int, "independent process launches"),
-    Column("iterations", int, "timed inferences over all repeats"),
-    Column("latency_median_ms", float, "median of the repeats' medians, ms"),
-    Column("latency_p90_ms", float, "90th percentile of all timed inferences, ms"),
-    Column("latency_mean_ms", float, "mean of all timed inferences, ms"),
-    Column("latency_std_ms", float, "standard deviation of all timed inferences, ms"),
-    Column("latency_cv", float, "coefficient of variation (std / mean)"),
-    Column("latency_min_ms", float, "fastest timed inference, ms"),
-    Column("latency_max_ms", float, "slowest timed inference, ms"),
-    Column("latency_ci95_low_ms", float, "bootstrap 95 % interval of the median, low, ms"),
-    Column("latency_ci95_high_ms", float, "bootstrap 95 % interval of the median, high, ms"),
-    Column("repeat_medians_ms", str, "each repeat's median, ';'-separated, ms"),
-    Column("repeat_spread_pct", float, "(max - min) / min of the repeats' medians, %"),
-    Column("init_ms", float, "interpreter initialisation time, ms"),
-    Column("first_inference_ms", float, "first inference time, ms"),
-    Column("peak_memory_mb", float, "peak memory footprint reported by the engine, MB"),
-    Column("attempt", int, "1 for the first try of the cell; higher when connection retries happened"),
-    Column("status", str, "one of " + ", ".join(STATUSES)),
-    Column("error", str, "one-line reason for any status but ok"),
-)
-
-LATENCY_FIELDS = tuple(c.name for c in LATENCY_COLUMNS)
 
 # Columns shared by every table that names one measured configuration.
 _CELL = (
@@ -98,6 +30,9 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("status", str, "status of the binary model's cell"),
     Column("fp32_status", str, "status of the FP32 baseline's cell; empty if none was measured"),
     Column("repeats", int, "independent launches behind the binary model's median"),
+    Column("stop_reason", str, "why the binary cell's launches stopped (latency.csv)"),
+    Column("load_busy_max_pct", float, "busiest reading of the launch cores before a launch of "
+                                       "the binary cell, %"),
     Column("latency_median_ms", float, "binary model: median of the repeats' medians, ms"),
     Column("latency_ci95_low_ms", float, "binary model: 95 % interval of the median, low, ms"),
     Column("latency_ci95_high_ms", float, "binary model: 95 % interval of the median, high, ms"),
@@ -105,9 +40,9 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("fp32_latency_ci95_low_ms", float, "FP32 baseline: 95 % interval of the median, low, ms"),
     Column("fp32_latency_ci95_high_ms", float, "FP32 baseline: 95 % interval of the median, high, ms"),
     Column("speedup_measured_x", float, "fp32_latency_median_ms / latency_median_ms"),
-    Column("speedup_ci95_low_x", float, "bootstrap 95 % interval of the measured speedup, low "
-                                        "(resampling each side's repeat medians)"),
-    Column("speedup_ci95_high_x", float, "bootstrap 95 % interval of the measured speedup, high"),
+    Column("speedup_ci95_low_x", float, "95 % interval of the measured speedup, low: t-interval "
+                                        "of the paired launch ratios (bibench_deploy.paired)"),
+    Column("speedup_ci95_high_x", float, "95 % interval of the measured speedup, high (paired launch ratios)"),
     Column("speedup_theoretical_x", float, "r_s = FP32 FLOPs / OPs of the binarized model"),
     Column("speedup_deviation", float, "speedup_measured_x / speedup_theoretical_x"),
     Column("lce_bytes", int, "size of the binary model file (LCE flatbuffer), bytes"),
@@ -125,13 +60,48 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("note", str, "why a number is missing, or where the baseline came from"),
 )
 
+HEADLINE_COLUMNS: tuple[Column, ...] = (
+    _CELL[0],
+    Column("device_arch", str, "CPU architecture of the device"),
+    *_CELL[1:3],
+    Column("model", str, "model name <arch>-<algo>"),
+    Column("arch", str, "architecture"),
+    Column("algo", str, "binarization algorithm"),
+    Column("status", str, "ok, or the first status of the two chosen cells that is not ok"),
+    Column("binary_options", str, "engine options of the fastest binary cell"),
+    Column("fp32_options", str, "engine options of the fastest FP32 cell"),
+    Column("latency_median_ms", float, "fastest binary cell: median latency, ms"),
+    Column("fp32_latency_median_ms", float, "fastest FP32 cell: median latency, ms"),
+    Column("speedup_x", float, "headline speedup: fp32_latency_median_ms / latency_median_ms, "
+                               "best vs best on the same device and threads"),
+    Column("speedup_ci95_low_x", float, "95 % interval of the paired launch ratios of the two "
+                                        "cells, low"),
+    Column("speedup_ci95_high_x", float, "95 % interval of the paired launch ratios, high"),
+    Column("pairs", int, "paired launches behind the interval"),
+    Column("speedup_same_options_x", float, "the fastest binary cell against the FP32 cell with "
+                                            "its XNNPACK setting"),
+    Column("binary_option_gain_pct", float, "how much faster the best binary option is than the "
+                                            "runner-up, %"),
+    Column("fp32_option_gain_pct", float, "how much faster the best FP32 option is than the "
+                                          "runner-up, %"),
+    Column("speedup_theoretical_x", float, "r_s of the model"),
+    Column("speedup_deviation", float, "speedup_x / speedup_theoretical_x"),
+    Column("size_ratio_measured_x", float, "fp32_bytes / lce_bytes"),
+    Column("compression_theoretical_x", float, "r_c of the model"),
+    Column("test_accuracy_pct", float, "test accuracy from the manifest, %"),
+    Column("stop_reason", str, "why the group's launches stopped"),
+    Column("load_busy_max_pct", float, "busiest pre-launch reading of the two cells' cores, %"),
+    Column("note", str, "why a number is missing, or what flagged the row"),
+)
+
 AGGREGATE_COLUMNS: tuple[Column, ...] = (
     Column("arch", str, "architecture"),
     Column("algo", str, "binarization algorithm"),
-    *_CELL[1:],
-    Column("devices", int, "devices with a measured speedup"),
-    Column("speedup_geomean_x", float, "geometric mean over devices of speedup_measured_x"),
-    Column("speedup_mean_x", float, "arithmetic mean over devices of speedup_measured_x"),
+    *_CELL[1:3],
+    Column("devices", int, "devices with a headline speedup that is not contended"),
+    Column("contended_excluded", int, "devices whose headline cells were contended: left out"),
+    Column("speedup_geomean_x", float, "geometric mean over devices of the headline speedup_x"),
+    Column("speedup_mean_x", float, "arithmetic mean over devices of the headline speedup_x"),
     Column("speedup_theoretical_x", float, "r_s of the model"),
     Column("speedup_deviation_geomean", float, "speedup_geomean_x / speedup_theoretical_x"),
     Column("size_ratio_measured_x", float, "fp32_bytes / lce_bytes"),
@@ -178,7 +148,26 @@ OP_PROFILE_COLUMNS: tuple[Column, ...] = (
     Column("avg_pct", float, "share of the inference time, %"),
 )
 
+HARDWARE_COLUMNS: tuple[Column, ...] = (
+    Column("device", str, "device name, or OM_infer for the row of BiBench's OM_infer over devices"),
+    Column("device_cpu", str, "chip / CPU model as reported by the device"),
+    Column("device_cores", int, "online CPU cores"),
+    Column("device_os", str, "OS and kernel release"),
+    Column("device_arch", str, "CPU architecture of the device"),
+    *_CELL[1:3],
+    Column("arch", str, "network architecture"),
+    Column("input_size", str, "input height x width x channels, from the manifest"),
+    Column("fp32_ms", float, "FP32 baseline: median latency of its fastest option, ms"),
+    Column("fp32_status", str, "status of that FP32 cell"),
+)
+# followed, per algorithm A (sorted), by A_ms, A_speedup_x, A_status, A_note: the headline
+# binary latency, its speedup, the headline status, and why A has no number (e.g. unsupported);
+# on OM_infer rows A_speedup_x holds OM_infer.
+HARDWARE_PER_ALGO = ("ms", "speedup_x", "status", "note")
+
 SUMMARY_FIELDS = tuple(c.name for c in SUMMARY_COLUMNS)
+HEADLINE_FIELDS = tuple(c.name for c in HEADLINE_COLUMNS)
+HARDWARE_FIELDS = tuple(c.name for c in HARDWARE_COLUMNS)
 AGGREGATE_FIELDS = tuple(c.name for c in AGGREGATE_COLUMNS)
 UNDEPLOYABLE_FIELDS = tuple(c.name for c in UNDEPLOYABLE_COLUMNS)
 COMPARE_FIELDS = tuple(c.name for c in COMPARE_COLUMNS)

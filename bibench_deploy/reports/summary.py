@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bibench_deploy.cells import MEASURED  # statuses whose numbers are measurements
+from bibench_deploy.paired import paired_interval, paired_ratios
 from bibench_deploy.reports.load import cell_key
 from bibench_deploy.reports.schema import SUMMARY_FIELDS
-from bibench_deploy.reports.stats import bootstrap_ratio_ci, parse_repeat_medians, ratio
-
-# Statuses whose latency numbers are measurements (possibly flagged).
-MEASURED = ("ok", "unstable", "throttled")
+from bibench_deploy.reports.stats import parse_repeat_medians, ratio
 
 
 def manifest_value(manifest: dict[str, Any] | None, dotted: str) -> Any:
@@ -49,21 +48,28 @@ def _arch(row: dict[str, Any], manifests: dict[str, dict[str, Any]]) -> str:
     return row.get("arch") or manifest_value(manifests.get(row["model"]), "arch") or split_model_name(row["model"])[0]
 
 
+def baseline_key(row: dict[str, Any]) -> tuple:
+    """The options an FP32 baseline shares with a binary cell: device, engine, threads, affinity,
+    XNNPACK (indirect BGEMM is a binary-kernel switch; FP32 cells record it false)."""
+    device, engine, threads, _, xnnpack = cell_key(row)
+    return device, engine, threads, row.get("affinity") or "", xnnpack
+
+
 def _index_baselines(rows, manifests) -> dict[tuple, dict[str, Any]]:
-    """FP32 rows by (cell, model) and by (cell, arch): a model's own baseline comes first."""
+    """FP32 rows by (options, model) and by (options, arch): a model's own baseline comes first."""
     index: dict[tuple, dict[str, Any]] = {}
     for row in rows:
         if row["variant"] == "fp32":
-            index[(*cell_key(row), "model", row["model"])] = row
-            index.setdefault((*cell_key(row), "arch", _arch(row, manifests)), row)
+            index[(*baseline_key(row), "model", row["model"])] = row
+            index.setdefault((*baseline_key(row), "arch", _arch(row, manifests)), row)
     return index
 
 
 def _find_baseline(row, baselines, manifests) -> tuple[dict[str, Any] | None, str]:
-    own = baselines.get((*cell_key(row), "model", row["model"]))
+    own = baselines.get((*baseline_key(row), "model", row["model"]))
     if own is not None:
         return own, ""
-    shared = baselines.get((*cell_key(row), "arch", _arch(row, manifests)))
+    shared = baselines.get((*baseline_key(row), "arch", _arch(row, manifests)))
     if shared is not None:
         return shared, f"FP32 baseline measured as {shared['model']}"
     return None, "no FP32 baseline measured in this cell"
@@ -75,14 +81,16 @@ def _latency(row: dict[str, Any] | None) -> tuple[float | None, float | None, fl
     return row.get("latency_median_ms"), row.get("latency_ci95_low_ms"), row.get("latency_ci95_high_ms")
 
 
-def _speedup(row, base) -> tuple[float | None, tuple[float, float] | None]:
+def speedup(row, base) -> tuple[float | None, tuple[float, float] | None]:
+    """T_fp32 / T_binary (ratio of medians) and the 95 % interval of the paired launch ratios
+    (the k-th launches of two cells of one group ran in the same round)."""
     binary, fp32 = _latency(row)[0], _latency(base)[0]
-    speedup = ratio(fp32, binary)
-    if speedup is None:
+    value = ratio(fp32, binary)
+    if value is None:
         return None, None
-    ci = bootstrap_ratio_ci(parse_repeat_medians(base.get("repeat_medians_ms")),
-                            parse_repeat_medians(row.get("repeat_medians_ms")))
-    return speedup, ci
+    interval = paired_interval(paired_ratios(parse_repeat_medians(base.get("repeat_medians_ms")),
+                                             parse_repeat_medians(row.get("repeat_medians_ms"))))
+    return value, (interval.low, interval.high) if interval else None
 
 
 def _sha_matches(row, base, manifests) -> bool | None:
@@ -104,7 +112,7 @@ def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
     totals = lambda key: manifest_value(manifest, f"complexity.totals.{key}")  # noqa: E731
     median, low, high = _latency(row)
     fp_median, fp_low, fp_high = _latency(base)
-    speedup, ci = _speedup(row, base)
+    measured, ci = speedup(row, base)
     lce_bytes = manifest_value(manifest, "artefacts.lce.bytes")
     fp32_bytes = manifest_value(manifest, "artefacts.fp32.bytes")
     size_ratio = ratio(fp32_bytes, lce_bytes)
@@ -112,15 +120,16 @@ def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
     accuracy = manifest_value(manifest, "training.test_accuracy")
     arch = _arch(row, manifests)
     values = {
-        **{k: row.get(k) for k in ("device", "device_arch", "engine", "threads", "model", "status")},
+        **{k: row.get(k) for k in ("device", "device_arch", "engine", "threads", "model", "status",
+                                   "stop_reason", "load_busy_max_pct")},
         "use_indirect_bgemm": bool(row.get("use_indirect_bgemm")), "use_xnnpack": bool(row.get("use_xnnpack")),
         "arch": arch, "algo": row.get("algo") or manifest_value(manifest, "algo") or split_model_name(row["model"])[1],
         "fp32_status": base["status"] if base else None, "repeats": row.get("repeats"),
         "latency_median_ms": median, "latency_ci95_low_ms": low, "latency_ci95_high_ms": high,
         "fp32_latency_median_ms": fp_median, "fp32_latency_ci95_low_ms": fp_low, "fp32_latency_ci95_high_ms": fp_high,
-        "speedup_measured_x": speedup, "speedup_ci95_low_x": ci[0] if ci else None,
+        "speedup_measured_x": measured, "speedup_ci95_low_x": ci[0] if ci else None,
         "speedup_ci95_high_x": ci[1] if ci else None,
-        "speedup_theoretical_x": totals("r_s"), "speedup_deviation": ratio(speedup, totals("r_s")),
+        "speedup_theoretical_x": totals("r_s"), "speedup_deviation": ratio(measured, totals("r_s")),
         "lce_bytes": lce_bytes, "fp32_bytes": fp32_bytes, "size_ratio_measured_x": size_ratio,
         "compression_theoretical_x": totals("r_c"), "size_deviation": ratio(size_ratio, totals("r_c")),
         "binary_mac_coverage_pct": None if share is None else 100 * share,

@@ -104,11 +104,13 @@ class SshServer:
     stop = kill
 
     def device(self, name: str, client_key: Path, known_hosts: Path, python: str, **extra) -> dict:
-        """A fleet-file entry for this server using the LCE interpreter."""
-        engine = {"python": python, "use_indirect_bgemm": True}
+        """A fleet-file entry for this server using the LCE interpreter, one engine option per
+        side; the quiet-device guard waits at most `max_wait_s` (default 2 s) for quiet cores."""
+        engine = {"python": python, "use_indirect_bgemm": True, "use_xnnpack": False}
         engine.update(extra.pop("engine", {}))
         return {"name": name, "transport": "ssh", "host": "127.0.0.1", "port": self.port,
                 "user": "root", "identity_file": str(client_key), "known_hosts": str(known_hosts),
                 "ssh_config": str(self.root / "no_ssh_config"),
                 "work_dir": str(extra.pop("work_dir", self.work_dir)), "threads": [1],
+                "max_wait_s": extra.pop("max_wait_s", 2),
                 "engines": {"lce_interpreter": engine}, **extra}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from bibench_deploy.fleet.remote import LCE_RUNNER
 from tests.fleet.helpers import MEASURED, read_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,12 +22,21 @@ def _cli(*args: str, env=None) -> subprocess.CompletedProcess:
 def test_main_job_on_the_default_local_fleet(models_dir, tmp_path):
     env = {**os.environ, "HOME": str(tmp_path)}  # the local device's work dir lives under ~
     result = _cli("run", "--models-dir", str(models_dir), "--models", "tiny-bnn", "--out",
-                  str(tmp_path / "reports"), "--min-secs", "0.05", env=env)
-    assert result.returncode == 0, result.stderr
+                  str(tmp_path / "reports"), "--min-secs", "0.05", "--max-repeats", "4", env=env)
+    assert result.returncode == 0, result.stderr  # contended or unstable cells still exit 0
     run_dir = next((tmp_path / "reports").iterdir())
     rows = read_rows(run_dir)
-    assert [(r["device"], r["variant"]) for r in rows] == [("host", "binary"), ("host", "fp32")]
-    assert all(r["status"] in MEASURED and r["use_indirect_bgemm"] == "True" for r in rows)
+    # Each side over XNNPACK off and on, binary and FP32 alternating; FP32 has no BGEMM switch.
+    assert [(r["variant"], r["use_indirect_bgemm"], r["use_xnnpack"]) for r in rows] == [
+        ("binary", "True", "False"), ("fp32", "False", "False"),
+        ("binary", "True", "True"), ("fp32", "False", "True")]
+    assert all(r["status"] in MEASURED and r["device"] == "host" for r in rows)
+    assert {r["repeats"] for r in rows} <= {"3", "4"} and len({r["repeats"] for r in rows}) == 1
+    assert all(r["stop_reason"] in ("target", "launch_budget") for r in rows)
+    # two cells per side share one model file: each file is pushed once, with the runner
+    pushed = json.loads((run_dir / "raw" / "host" / "transfer.json").read_text())["bytes_pushed"]
+    files = [models_dir / "tiny-bnn" / f"tiny-bnn{s}.tflite" for s in ("", "-fp32")] + [LCE_RUNNER]
+    assert pushed == sum(f.stat().st_size for f in files)
     assert list((run_dir / "raw" / "host").rglob("launch-3.stdout"))
     assert (tmp_path / ".cache" / "bibench-deploy" / "device" / "blobs").is_dir()
 

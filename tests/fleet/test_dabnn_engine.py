@@ -52,7 +52,8 @@ def dabnn_run(client_key, tmp_path_factory):
     try:
         server = lab.server("sshd")
         fleet = lab.fleet([
-            lab.device(server, "has-dabnn", work_dir=root / "w1", threads=[1, 2],
+            # the stand-in prints captured output and loads nothing: any load is accepted
+            lab.device(server, "has-dabnn", work_dir=root / "w1", threads=[1, 2], max_start_load=1.0,
                        engines={"dabnn": {"binary": str(_stand_in(root))}}),
             lab.device(server, "no-dabnn", work_dir=root / "w2",
                        engines={"dabnn": {"remote_path": str(root / "absent" / "benchmark_single_model")}}),

@@ -36,6 +36,17 @@ def test_shipped_fleets_load():
         (REPO / "bibench_deploy" / "devices" / "local.yaml").read_text()
     host = load_fleet(REPO / "devices" / "x86_64-host.yaml").devices[0]
     assert host.transport == "local" and host.affinity_for(1) == "1"
+    # the published host: each side over its engine options, a guard that waits for a quiet core
+    engine = host.engines["lce_interpreter"]
+    assert engine.use_indirect_bgemm == [False, True] and engine.use_xnnpack == [False, True]
+    assert (host.max_start_load, host.max_wait_s) == (0.1, 300)
+
+
+def test_unpinned_engine_options_measure_both_values_and_the_guard_has_defaults(tmp_path):
+    device = load_fleet(_write(tmp_path, _device_yaml())).devices[0]
+    engine = device.engines["lce_interpreter"]
+    assert engine.use_indirect_bgemm == [False, True] and engine.use_xnnpack == [False, True]
+    assert (device.max_start_load, device.max_wait_s) == (0.25, 60.0)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -57,6 +68,8 @@ def test_shipped_fleets_load():
     (_device_yaml(engines={"lce_interpreter": {"use_xnnpack": "maybe"}}),
      "field engines.lce_interpreter.use_xnnpack.0"),
     (_device_yaml(name="bad name"), "field name"),
+    (_device_yaml(max_start_load=1.5), "device 'pi': field max_start_load: Input should be less than or equal to 1"),
+    (_device_yaml(max_wait_s=-1), "device 'pi': field max_wait_s: Input should be greater than or equal to 0"),
     ("devices:\n  - {name: pi, transport: local, engines: {lce_interpreter: {}}}\n"
      "  - {name: pi, transport: local, engines: {lce_interpreter: {}}}\n",
      "device name 'pi' is used twice"),

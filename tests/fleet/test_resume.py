@@ -67,7 +67,7 @@ def test_ctrl_c_then_resume_gives_each_row_once(lab, models_dir, tmp_path):
     fleet = lab.fleet([lab.device(server, "one")])
     out = tmp_path / "reports"
     args = ["run", "--fleet", str(fleet), "--models-dir", str(models_dir), "--out", str(out),
-            "--warmup", "2", "--min-iters", "10", "--min-secs", "0.02"]
+            "--warmup", "2", "--min-iters", "10", "--min-secs", "0.02", "--max-repeats", "3"]
     process = _cli(*args)
     _when(lambda: _journal_lines(out) >= 2)
     process.send_signal(signal.SIGINT)
@@ -91,7 +91,7 @@ def test_crash_leaves_a_resumable_journal(lab, models_dir, tmp_path):
     fleet = lab.fleet([lab.device(server, "one")])
     out = tmp_path / "reports"
     process = _cli("run", "--fleet", str(fleet), "--models-dir", str(models_dir), "--out", str(out),
-                   "--warmup", "2", "--min-iters", "10", "--min-secs", "0.02")
+                   "--warmup", "2", "--min-iters", "10", "--min-secs", "0.02", "--max-repeats", "3")
     _when(lambda: _journal_lines(out) >= 2)
     os.kill(process.pid, signal.SIGKILL)
     process.communicate()

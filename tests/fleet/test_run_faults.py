@@ -102,7 +102,8 @@ def _run_with_faults(lab, models_dir, tmp_path):
         lab.device(good, "good", engine={}),
         lab.device(good, "odd-workdir", work_dir=odd_dir),
         lab.device(good, "no-lce", work_dir=tmp_path / "w-nolce", engine={"python": "/usr/bin/python3"}),
-        lab.device(good, "bm-engine", work_dir=tmp_path / "w-bm", engine={"use_xnnpack": [False, True]}),
+        lab.device(good, "bm-engine", work_dir=tmp_path / "w-bm", max_start_load=1.0,  # a stand-in
+                   engine={"use_xnnpack": [False, True]}),
         lab.device(good, "hangs", work_dir=tmp_path / "w-hang", timeout_s=1,
                    engine={"python": str(_hanging_python(tmp_path))}),
         lab.device(down, "down"),
@@ -115,9 +116,11 @@ def _run_with_faults(lab, models_dir, tmp_path):
         lab.device(changed, "changed-key"),
         lab.device(corrupt, "corrupt-link"),
     ]
-    devices[0]["engines"]["lce_benchmark_model"] = {"binary": str(_fake_aarch64_binary(tmp_path))}
+    devices[0]["engines"]["lce_benchmark_model"] = {"binary": str(_fake_aarch64_binary(tmp_path)),
+                                                    "use_indirect_bgemm": True, "use_xnnpack": False}
     devices[3]["engines"] = {"lce_benchmark_model": {"binary": str(_benchmark_model_stand_in(tmp_path)),
-                                                     "use_xnnpack": [False, True], "op_profiling": True}}
+                                                     "use_indirect_bgemm": True, "use_xnnpack": [False, True],
+                                                     "op_profiling": True}}
     fleet = lab.fleet(devices)
     down.kill()
     result = run_fleet(RunSettings(fleet=str(fleet), models_dir=str(models_dir), measure=QUICK),

@@ -82,15 +82,18 @@ def _base_row(run_id: str, device: str, manifest: dict, variant: str, indirect: 
     }
 
 
-def _measure_cell(run_id: str, device: str, manifest: dict, indirect: bool) -> list[dict]:
-    """Binary and FP32 launches interleaved (A B A B ...) so drift hits both alike."""
+def _measure_group(run_id: str, device: str, manifest: dict, binary_indirect: list[bool]) -> list[dict]:
+    """A fleet group: the binary cells (one per indirect-BGEMM setting) and the FP32 cell,
+    launched in rounds (binary, fp32, binary, ...) so the k-th launches of any two are a pair."""
     files = {v: (MODELS / manifest["name"] / manifest["artefacts"][k]["path"]).read_bytes()
              for v, k in (("binary", "lce"), ("fp32", "fp32"))}
-    launches: dict[str, list[list[float]]] = {"binary": [], "fp32": []}
+    cells = [("binary", binary_indirect[0]), ("fp32", False), *(("binary", i) for i in binary_indirect[1:])]
+    launches: dict[tuple, list[list[float]]] = {cell: [] for cell in cells}
     for _ in range(REPEATS):
-        for variant, flatbuffer in files.items():
-            launches[variant].append(_time_one_launch(flatbuffer, indirect))
-    return [{**_base_row(run_id, device, manifest, v, indirect), **_stats(launches[v])} for v in files]
+        for variant, indirect in cells:
+            launches[(variant, indirect)].append(_time_one_launch(files[variant], indirect))
+    return [{**_base_row(run_id, device, manifest, v, i), **_stats(launches[(v, i)]),
+             "stop_reason": "fixed", "load_busy_max_pct": 0.0, "contended_launches": 0} for v, i in cells]
 
 
 def _unsupported(run_id: str, device: str, manifest: dict) -> dict:
@@ -101,11 +104,9 @@ def _unsupported(run_id: str, device: str, manifest: dict) -> dict:
 def write_run(run_dir: Path, run_id: str = "test-run") -> Path:
     manifests = [json.loads((d / "manifest.json").read_text()) for d in sorted(MODELS.iterdir())]
     rows = []
-    for device in ("local-1", "local-2"):
-        for manifest in manifests:
-            rows += _measure_cell(run_id, device, manifest, indirect=False)
     for manifest in manifests:
-        rows += _measure_cell(run_id, "local-1", manifest, indirect=True)
+        rows += _measure_group(run_id, "local-1", manifest, [False, True])
+        rows += _measure_group(run_id, "local-2", manifest, [False])
         rows.append(_unsupported(run_id, "local-1", manifest))
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "latency.csv", "w", newline="") as f:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import subprocess
@@ -12,19 +11,8 @@ import pytest
 
 from bibench_deploy.errors import ReportError
 from bibench_deploy.reports.report import build_report, parse_formats
+from tests.reports.hand import rewrite
 from tests.reports.measure import MODELS
-
-
-def _rewrite(run_dir, change):
-    path = run_dir / "latency.csv"
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    fields = list(rows[0])
-    rows = [r for r in map(change, rows) if r is not None]
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def test_missing_run_directory(tmp_path):
@@ -44,7 +32,7 @@ def test_empty_csv(run_copy):
 
 
 def test_header_only_csv(run_copy):
-    _rewrite(run_copy, lambda row: None)
+    rewrite(run_copy, lambda row: None)
     with pytest.raises(ReportError, match="header only, no measured cells"):
         build_report(run_copy, MODELS)
 
@@ -56,8 +44,8 @@ def test_missing_columns(run_copy):
 
 
 def test_value_of_wrong_type_names_line_and_column(run_copy):
-    _rewrite(run_copy, lambda row: {**row, "threads": "four"} if row["model"] == "tiny-dorefa" else row)
-    with pytest.raises(ReportError, match=r"latency.csv:4: column threads is not a number: 'four'"):
+    rewrite(run_copy, lambda row: {**row, "threads": "four"} if row["model"] == "tiny-dorefa" else row)
+    with pytest.raises(ReportError, match=r"latency.csv:8: column threads is not a number: 'four'"):
         build_report(run_copy, MODELS)
 
 
@@ -77,7 +65,7 @@ def test_no_manifest_at_all(run_copy, tmp_path):
 
 
 def test_mixed_tool_versions_warn(run_copy, models_copy):
-    _rewrite(run_copy, lambda row: {**row, "tool_version": "0.0.9"} if row["device"] == "local-2" else row)
+    rewrite(run_copy, lambda row: {**row, "tool_version": "0.0.9"} if row["device"] == "local-2" else row)
     manifest = json.loads((models_copy / "tiny-bnn" / "manifest.json").read_text())
     (models_copy / "tiny-bnn" / "manifest.json").write_text(json.dumps({**manifest, "tool_version": "0.0.9"}))
     warnings = build_report(run_copy, models_copy).warnings
@@ -86,21 +74,22 @@ def test_mixed_tool_versions_warn(run_copy, models_copy):
 
 
 def test_sha256_mismatch_warns_and_flags_rows(run_copy):
-    _rewrite(run_copy, lambda row: {**row, "model_sha256": "0" * 64} if row["model"] == "tiny-bnn" else row)
+    rewrite(run_copy, lambda row: {**row, "model_sha256": "0" * 64} if row["model"] == "tiny-bnn" else row)
     report = build_report(run_copy, MODELS)
     assert any("tiny-bnn" in w and "sha256" in w for w in report.warnings)
     assert {s["sha256_matches_manifest"] for s in report.summary if s["model"] == "tiny-bnn"} == {False}
 
 
 def test_missing_baseline_is_a_note(run_copy):
-    _rewrite(run_copy, lambda row: None if row["variant"] == "fp32" and row["device"] == "local-2" else row)
+    rewrite(run_copy, lambda row: None if row["variant"] == "fp32" and row["device"] == "local-2" else row)
     [row, *_] = [s for s in build_report(run_copy, MODELS).summary if s["device"] == "local-2"]
     assert row["speedup_measured_x"] is None and "no FP32 baseline" in row["note"]
 
 
 def test_unknown_format():
-    with pytest.raises(ReportError, match="unknown format pdf"):
-        parse_formats("csv,pdf")
+    with pytest.raises(ReportError, match="unknown format jpeg"):
+        parse_formats("csv,jpeg")
+    assert parse_formats("svg,pdf") == ("svg", "pdf")
 
 
 def test_cli_prints_one_line_and_exits_1(tmp_path):

@@ -36,10 +36,14 @@ def written(measured_run, tmp_path_factory):
 
 def test_files_written(written):
     _, out, paths = written
-    assert sorted(p.name for p in paths) == ["aggregate.csv", "latency.png", "speedup.png", "summary.csv",
-                                             "summary.md", "undeployable.csv"]
+    figures = [f"{name}.{fmt}" for name in ("latency", "speedup") for fmt in ("pdf", "png", "svg")]
+    assert sorted(p.name for p in paths) == sorted(["aggregate.csv", "hardware_track.csv", "headline.csv",
+                                                    "summary.csv", "summary.md", "undeployable.csv", *figures])
     for name in ("latency.png", "speedup.png"):
         _assert_png(out / name)
+    for name in ("latency", "speedup"):
+        assert (out / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert "<svg" in (out / f"{name}.svg").read_text()[:2000]
 
 
 def test_summary_csv_round_trips(written):
@@ -55,7 +59,8 @@ def test_summary_csv_round_trips(written):
 def test_markdown_has_the_tables(written):
     report, out, _ = written
     text = (out / "summary.md").read_text()
-    for heading in ("## Devices", "## Per algorithm, over devices", "## Per device and model",
+    for heading in ("## Devices", "## Headline: best binary vs best FP32", "## Hardware track",
+                    "## Per algorithm, over devices", "## Per device, model and engine option",
                     "## Not deployable", "![speedup.png](speedup.png)", "## How the numbers are computed"):
         assert heading in text
     first = next(s for s in report.summary if s["speedup_measured_x"] is not None)
@@ -90,7 +95,7 @@ def test_op_breakdown_from_fleet_ops_files(run_copy, tmp_path):
     from bibench_deploy.fleet.engines.lce_benchmark_model import parse_op_profile
     from bibench_deploy.fleet.rows import cell_slug, write_ops_csv
     from bibench_deploy.reports.load import load_run
-    from bibench_deploy.reports.ops import fleet_cell_key
+    from bibench_deploy.cells import row_cell_key as fleet_cell_key
 
     row = next(r for r in load_run(run_copy).rows if r["variant"] == "binary" and r["status"] != "unsupported")
     write_ops_csv(run_copy / "ops" / f"{cell_slug(fleet_cell_key(row))}.csv", parse_op_profile(PROFILE_STDOUT))

@@ -4,27 +4,34 @@ import math
 
 import pytest
 
-from bibench_deploy.reports.stats import bootstrap_ratio_ci, geomean, om_infer, parse_repeat_medians, ratio
+from bibench_deploy.paired import paired_interval, paired_ratios
+from bibench_deploy.reports.stats import geomean, om_infer, parse_repeat_medians, ratio
 
 
-def test_bootstrap_interval_of_three_repeats_spans_the_extreme_ratios():
-    # Median of 3 resampled values is the smallest with probability 7/27, so both tails of the
-    # 10,000 ratios sit on the extreme pairs: min(fp32) / max(binary) and max(fp32) / min(binary).
-    fp32, binary = [10.0, 10.4, 11.0], [2.0, 2.1, 2.5]
-    low, high = bootstrap_ratio_ci(fp32, binary)
-    assert low == pytest.approx(10.0 / 2.5)
-    assert high == pytest.approx(11.0 / 2.0)
+def test_paired_interval_by_hand():
+    # ratios 5.0, 5.2, 4.8, 5.1: logs, their mean and sd, t(0.975, 3) = 3.182446305284263
+    fp32, binary = [10.0, 10.4, 9.6, 10.2], [2.0, 2.0, 2.0, 2.0]
+    logs = [math.log(f / b) for f, b in zip(fp32, binary)]
+    mean = sum(logs) / 4
+    sd = math.sqrt(sum((v - mean) ** 2 for v in logs) / 3)
+    half = 3.182446305284263 * sd / 2
+    interval = paired_interval(paired_ratios(fp32, binary))
+    assert (interval.low, interval.high, interval.pairs) == (
+        pytest.approx(math.exp(mean - half)), pytest.approx(math.exp(mean + half)), 4)
+    assert interval.estimate == pytest.approx(math.exp(mean))
+    assert interval.halfwidth_pct == pytest.approx((math.exp(half) - 1) * 100)
 
 
-def test_bootstrap_is_seeded_and_narrows_with_agreeing_repeats():
-    wide = bootstrap_ratio_ci([10, 12, 9, 11, 13], [2, 3, 2.5, 2.2, 2.8])
-    assert wide == bootstrap_ratio_ci([10, 12, 9, 11, 13], [2, 3, 2.5, 2.2, 2.8])
-    assert wide[0] < 11 / 2.5 < wide[1]
-    assert bootstrap_ratio_ci([10, 10, 10], [2, 2, 2]) == (5.0, 5.0)
+def test_pairing_cancels_drift_that_hits_both_sides():
+    # both sides slow down together (a warming device): the ratios are all 5, the interval is 0 wide
+    binary = [2.0, 2.2, 2.6, 3.0]
+    interval = paired_interval(paired_ratios([5 * b for b in binary], binary))
+    assert interval.low == pytest.approx(5.0) and interval.high == pytest.approx(5.0)
 
 
-def test_bootstrap_needs_two_repeats_per_side():
-    assert bootstrap_ratio_ci([10.0], [2.0, 2.1]) is None
+def test_paired_interval_needs_two_pairs_and_pairs_by_launch():
+    assert paired_interval(paired_ratios([10.0], [2.0, 2.1])) is None
+    assert paired_ratios([10.0, 12.0, 14.0], [2.0, 3.0]) == [5.0, 4.0]  # the k-th with the k-th
 
 
 def test_geomean_and_om_infer_by_hand():

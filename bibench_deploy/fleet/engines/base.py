@@ -14,12 +14,17 @@ class ParseError(BibenchError):
 
 @dataclass(frozen=True)
 class Measure:
-    """How long and how often each launch measures."""
+    """How long each launch measures, and how many launches a cell gets: at least `repeats`
+    rounds, then more until the paired speedup's 95 % interval is within +-`target_ci_pct` or a
+    budget is spent (`max_repeats` launches per cell, `max_group_secs` per group)."""
     warmup_runs: int = 5
     min_iters: int = 50
     min_secs: float = 1.0
     max_secs: float = 150.0
     repeats: int = 3
+    max_repeats: int = 20
+    target_ci_pct: float = 2.0
+    max_group_secs: float = 600.0
 
     def deadline_s(self, init_allowance_s: float = 30.0) -> float:
         """Device-side deadline of one launch: the longest it may legitimately take."""

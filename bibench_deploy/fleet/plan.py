@@ -79,8 +79,12 @@ def _model_files(model_dir: Path) -> list[ModelFile]:
     for kind, variant in ARTEFACT_VARIANTS.items():
         entry = manifest["artefacts"].get(kind)
         if entry:
-            files.append(ModelFile(*names, variant, artefact_path(model_dir, manifest, kind),
-                                   entry["sha256"], int(entry["bytes"]), kind))
+            path = artefact_path(model_dir, manifest, kind)
+            if not path.is_file():
+                raise FleetError(f"{path} is missing (its manifest lists it); rebuild the model "
+                                 f"with `bibench-deploy build --force`")
+            files.append(ModelFile(*names, variant, path, entry["sha256"], int(entry["bytes"]),
+                                   kind))
         elif kind == "dabnn":
             reason = (manifest.get("deploy", {}).get("dabnn") or {}).get("reason")
             files.append(ModelFile(*names, variant, None, "", 0, kind,

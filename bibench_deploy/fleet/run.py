@@ -65,7 +65,8 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
     manifest = _run_manifest(run_id, settings, fleet, cells)
     if resume:
         _check_same_inputs(run_dir, manifest)
-    else:
+    else:  # created only now: a run that fails validation leaves no directory behind
+        _make_run_dir(run_dir)
         (run_dir / RUN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     journal = Journal(run_dir / JOURNAL_NAME)
     done = journal.rows()
@@ -89,15 +90,21 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
 def _open_run(settings: RunSettings, out_dir: Path, resume: Optional[str]):
     if not resume:
         run_id = new_run_id()
-        run_dir = out_dir / run_id
-        run_dir.mkdir(parents=True)
-        return run_id, run_dir, settings
+        return run_id, out_dir / run_id, settings
     run_dir = out_dir / resume
     if not (run_dir / RUN_MANIFEST).is_file():
         raise FleetError(f"{run_dir}: no run to resume (no {RUN_MANIFEST})")
     saved = json.loads((run_dir / RUN_MANIFEST).read_text())["settings"]
     saved["measure"] = Measure(**saved["measure"])
     return resume, run_dir, RunSettings(**saved)
+
+
+def _make_run_dir(run_dir: Path) -> None:
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise FleetError(f"cannot create {run_dir}: {exc.strerror}; choose a writable "
+                         "--reports-dir") from None
 
 
 def _run_manifest(run_id: str, settings: RunSettings, fleet, cells) -> dict:

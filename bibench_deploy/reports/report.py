@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bibench_deploy.errors import ReportError
+from bibench_deploy.errors import UsageError
 from bibench_deploy.reports import plots
 from bibench_deploy.reports.aggregate import aggregate, undeployable
 from bibench_deploy.reports.compare import compare, render_compare
@@ -60,7 +60,7 @@ def parse_formats(text: str) -> tuple[str, ...]:
     formats = tuple(f.strip() for f in text.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise ReportError(f"unknown format {', '.join(unknown) or repr(text)}; choose from {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {', '.join(unknown) or repr(text)}; choose from {', '.join(FORMATS)}")
     return formats
 
 

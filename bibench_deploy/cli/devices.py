@@ -76,8 +76,8 @@ def _table(items, pending: str = ""):
     from rich.markup import escape
     from rich.table import Table
     table = Table(box=None, pad_edge=False)
-    for column in COLUMNS:
-        table.add_column(column)
+    for column in COLUMNS:  # errors hold whole paths (known_hosts): folded, never cut
+        table.add_column(column, overflow="fold")
     for item in items:
         if isinstance(item, str):
             table.add_row(escape(item), "", "", "", "", "", f"[dim]checking ... {pending}[/dim]")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -80,16 +81,33 @@ RUN_HEADERS = ("device", "model", "engine", "threads", "binary ms", "FP32 ms", "
                "status")
 
 
-def print_run_results(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    table = Table(title="latency (median of the launches' medians)", title_justify="left")
-    for header in RUN_HEADERS:
-        table.add_column(header, justify="right" if header.endswith(("ms", "speedup")) else "left",
-                         overflow="fold")
-    for line in run_results(rows):
-        table.add_row(*map(escape, line))
+def _print_table(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]],
+                 left: tuple[str, ...]) -> None:
+    """A results table that fits the terminal: engine, config or threads move into the title
+    when they are the same on every line; only the status column wraps."""
+    same = [i for i, h in enumerate(headers) if h in ("engine", "config", "threads")
+            and len({line[i] for line in lines}) == 1]
+    if same:
+        title += " (" + ", ".join(f"{headers[i]} {lines[0][i]}" if headers[i] == "threads"
+                                  else lines[0][i] for i in same) + ")"
+    shown = [i for i in range(len(headers)) if i not in same]
+    table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD)
+    for i in shown:
+        table.add_column(headers[i], justify="left" if headers[i] in left else "right",
+                         no_wrap=headers[i] != "status", overflow="fold")
+    for line in lines:
+        table.add_row(*(escape(line[i]) for i in shown))
     Console().print(table)
+
+
+def print_run_results(rows: list[dict[str, Any]]) -> None:
+    if rows:
+        _print_table("latency, median of the launches' medians", RUN_HEADERS, run_results(rows),
+                     ("device", "model", "engine", "status"))
+
+
+REPORT_HEADERS = ("model", "config", "devices", "speedup", "r_s", "speedup/r_s",
+                  "size ratio", "r_c")
 
 
 def print_report_headline(aggregates: list[dict[str, Any]]) -> None:
@@ -98,14 +116,9 @@ def print_report_headline(aggregates: list[dict[str, Any]]) -> None:
     if not aggregates:
         Console(highlight=False).print("no cell has a measured speedup", markup=False)
         return
-    table = Table(title="per algorithm, over devices (geometric means)", title_justify="left")
-    for header in ("model", "engine", "devices", "speedup", "r_s", "measured / r_s",
-                   "size ratio", "r_c"):
-        table.add_column(header, justify="left" if header in ("model", "engine") else "right")
-    for r in aggregates:
-        table.add_row(*map(escape, (
-            f"{r['arch']}-{r['algo']}", config(r), str(r["devices"]),
-            number(r["speedup_geomean_x"], "x"), number(r["speedup_theoretical_x"], "x"),
-            number(r["speedup_deviation_geomean"]), number(r["size_ratio_measured_x"], "x"),
-            number(r["compression_theoretical_x"], "x"))))
-    Console().print(table)
+    lines = [(f"{r['arch']}-{r['algo']}", config(r), str(r["devices"]),
+              number(r["speedup_geomean_x"], "x"), number(r["speedup_theoretical_x"], "x"),
+              number(r["speedup_deviation_geomean"]), number(r["size_ratio_measured_x"], "x"),
+              number(r["compression_theoretical_x"], "x")) for r in aggregates]
+    _print_table("per algorithm, geometric mean over devices", REPORT_HEADERS, lines,
+                 ("model", "config"))

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from bibench_deploy.reports.schema import LATENCY_FIELDS
+from bibench_deploy.reports.schema import LATENCY_FIELDS, csv_text
 
 
 def utc_now() -> str:
@@ -57,16 +57,8 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=LATENCY_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell_text(row.get(k)) for k in LATENCY_FIELDS})
+            writer.writerow({k: csv_text(row.get(k)) for k in LATENCY_FIELDS})
     tmp.replace(path)
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ from bibench_deploy.reports.compare import compare, render_compare
 from bibench_deploy.reports.load import Run, load_manifests, load_run
 from bibench_deploy.reports.markdown import render_markdown
 from bibench_deploy.reports.schema import (AGGREGATE_FIELDS, COMPARE_FIELDS, SUMMARY_FIELDS,
-                                           UNDEPLOYABLE_FIELDS)
+                                           UNDEPLOYABLE_FIELDS, csv_text)
 from bibench_deploy.reports.summary import summarize
 
 FORMATS = ("csv", "md", "png")
@@ -65,14 +65,10 @@ def parse_formats(text: str) -> tuple[str, ...]:
 
 
 def write_csv(path: Path, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> Path:
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        return str(value).lower() if isinstance(value, bool) else str(value)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(fields)
-        writer.writerows([[cell(row[name]) for name in fields] for row in rows])
+        writer.writerows([[csv_text(row[name]) for name in fields] for row in rows])
     return path
 
 

@@ -190,3 +190,18 @@ def columns_markdown(columns: tuple[Column, ...]) -> str:
     lines = ["| column | type | meaning |", "|---|---|---|"]
     lines += [f"| `{c.name}` | {c.dtype.__name__} | {c.doc.replace('|', '/')} |" for c in columns]
     return "\n".join(lines) + "\n"
+
+
+# How every CSV the tool writes spells a value: empty for missing, `true` / `false` for booleans,
+# floats with 6 significant digits (repr of the rounded value: 0.917809, 1331840.0, 1.5e-07).
+CSV_FLOAT_DIGITS = 6
+
+
+def csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(float(f"{value:.{CSV_FLOAT_DIGITS}g}"))
+    return str(value)

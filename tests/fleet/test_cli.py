@@ -25,7 +25,7 @@ def test_main_job_on_the_default_local_fleet(models_dir, tmp_path):
     run_dir = next((tmp_path / "reports").iterdir())
     rows = read_rows(run_dir)
     assert [(r["device"], r["variant"]) for r in rows] == [("host", "binary"), ("host", "fp32")]
-    assert all(r["status"] in MEASURED and r["use_indirect_bgemm"] == "True" for r in rows)
+    assert all(r["status"] in MEASURED and r["use_indirect_bgemm"] == "true" for r in rows)
     assert list((run_dir / "raw" / "host").rglob("launch-3.stdout"))
     assert (tmp_path / ".cache" / "bibench-deploy" / "device" / "blobs").is_dir()
 
@@ -43,8 +43,8 @@ def test_devices_check_reports_each_device(lab):
 
 def test_bad_option_values_are_one_line_errors(models_dir, tmp_path):
     result = _cli("run", "--threads", "1,x", "--models-dir", str(models_dir))
-    assert result.returncode == 1 and "--threads expects comma-separated integers" in result.stderr
-    result = _cli("run", "--models-dir", str(tmp_path), "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and "--threads expects comma-separated integers" in result.stderr
+    result = _cli("run", "--models-dir", str(tmp_path), "--reports-dir", str(tmp_path / "r"))
     assert result.returncode == 1 and "no built models match" in result.stderr
-    result = _cli("run", "--resume", "nope", "--out", str(tmp_path))
+    result = _cli("run", "--resume", "nope", "--reports-dir", str(tmp_path))
     assert result.returncode == 1 and "no run to resume" in result.stderr

@@ -18,7 +18,7 @@ def report(measured_run):
 
 
 def _summary_row(report, binary):
-    [out] = [s for s in report.summary if (s["device"], s["model"], s["engine"], str(s["use_indirect_bgemm"]))
+    [out] = [s for s in report.summary if (s["device"], s["model"], s["engine"], str(s["use_indirect_bgemm"]).lower())
              == (binary["device"], binary["model"], binary["engine"], binary["use_indirect_bgemm"])]
     return out
 
@@ -39,14 +39,14 @@ def test_every_measured_cell_by_hand(report, measured_run):
 def test_aggregates_by_hand(report, measured_run):
     rows = csv_rows(measured_run)
     for model in ("tiny-bnn", "tiny-dorefa"):
-        for indirect, devices in (("False", ("local-1", "local-2")), ("True", ("local-1",))):
+        for indirect, devices in (("false", ("local-1", "local-2")), ("true", ("local-1",))):
             binaries = [r for r in rows if r["model"] == model and r["variant"] == "binary"
                         and r["engine"] == "lce_interpreter" and r["use_indirect_bgemm"] == indirect]
             assert sorted(r["device"] for r in binaries) == list(devices)
             speedups = [float(baseline_of(rows, b)["latency_median_ms"]) / float(b["latency_median_ms"])
                         for b in binaries]
             [agg] = [g for g in report.aggregates
-                     if g["algo"] == model.split("-")[1] and str(g["use_indirect_bgemm"]) == indirect]
+                     if g["algo"] == model.split("-")[1] and str(g["use_indirect_bgemm"]).lower() == indirect]
             check_aggregate(agg, speedups, model)
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from bibench_deploy.errors import ReportError
+from bibench_deploy.errors import ReportError, UsageError
 from bibench_deploy.reports.report import build_report, parse_formats
 from tests.reports.measure import MODELS
 
@@ -99,7 +99,7 @@ def test_missing_baseline_is_a_note(run_copy):
 
 
 def test_unknown_format():
-    with pytest.raises(ReportError, match="unknown format pdf"):
+    with pytest.raises(UsageError, match="unknown format pdf"):
         parse_formats("csv,pdf")
 
 

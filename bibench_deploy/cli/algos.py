@@ -13,10 +13,10 @@ from bibench_deploy.pipeline.build import DEFAULT_ARCH
 
 WIDE_COLUMNS = 160  # below this terminal width the table drops its long text columns
 # The columns a narrow terminal shows, with short headers (full names: reports/deployability.py).
-COMPACT = {"algorithm": "algo", "binary MACs in LceBconv2d": "MACs in LceBconv2d",
-           "extra float ops / inference": "extra float ops", "LCE file": "LCE file",
-           "max |diff| vs Keras": "max |diff|", "top-1 agreement": "top-1 agree",
-           "test accuracy": "test acc", "daBNN": "daBNN"}
+COMPACT = {"algorithm": "algo", "binary MACs in LceBconv2d": "bconv\nMACs",
+           "extra float ops / inference": "extra\nfloat ops", "LCE file": "LCE\nfile",
+           "max |diff| vs Keras": "max\n|diff|", "top-1 agreement": "top-1\nagree",
+           "test accuracy": "test\nacc", "daBNN": "daBNN"}
 
 
 @app.command()
@@ -72,18 +72,21 @@ def _print_table(rows, arch: str, wide: bool, models_dir: Path) -> None:
     console = Console()
     wide = wide or console.width >= WIDE_COLUMNS
     shown = [header for header in HEADERS if wide or header in COMPACT]
-    table = Table(title=f"Deployability on LCE ({arch})", title_justify="left",
-                  box=box.SIMPLE_HEAD if not wide else box.HEAVY_HEAD)
-    for header in shown:
-        table.add_column(header if wide else COMPACT[header], overflow="fold")
+    lines = []
     for row in rows:
         cells = dict(zip(HEADERS, row.cells()))
         if not wide:  # the hidden columns' facts, shortened into the shown ones
             cells["daBNN"] = cells["daBNN"].split(":")[0]
             if row.manifest is None:
                 cells["binary MACs in LceBconv2d"] = row.missing.split(" (")[0]
-        table.add_row(*(escape(cells[h]) for h in shown),
-                      style="dim" if row.manifest is None else None)
+        lines.append(([cells[h] for h in shown], row.manifest is None))
+    table = Table(title=f"Deployability on LCE ({arch})", title_justify="left",
+                  box=box.SIMPLE_HEAD if not wide else box.HEAVY_HEAD, pad_edge=wide,
+                  show_edge=wide)
+    for header in shown:  # compact headers are short lines: values wrap by word, if at all
+        table.add_column(header if wide else COMPACT[header], overflow="fold")
+    for values, missing in lines:
+        table.add_row(*map(escape, values), style="dim" if missing else None)
     console.print(table)
     if not wide:
         console.print(f"[dim]models from {escape(str(models_dir))}/{arch}-ALGO/; --wide (or a terminal "

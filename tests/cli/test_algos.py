@@ -49,7 +49,7 @@ def test_fits_the_terminal_without_breaking_words(models, columns):
 
 def test_wide_shows_every_column(models):
     narrow, wide = _algos(models, 200).stdout, _algos(models, 200, "--wide").stdout
-    assert "inference" not in _algos(models, 120).stdout
+    assert "LceQuantize" not in _algos(models, 120).stdout
     for text in (narrow, wide):  # 160+ columns are wide by themselves
         assert "inference" in text and "LceQuantize" in text and "no:" in text
 

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+
+import yaml
 
 from tests.fleet.helpers import MEASURED, read_rows
 
@@ -19,9 +25,16 @@ def _cli(*args: str, env=None) -> subprocess.CompletedProcess:
 
 def test_main_job_on_the_default_local_fleet(models_dir, tmp_path):
     env = {**os.environ, "HOME": str(tmp_path)}  # the local device's work dir lives under ~
-    result = _cli("run", "--models-dir", str(models_dir), "--models", "tiny-bnn", "--out",
+    result = _cli("run", "--models-dir", str(models_dir), "--models", "tiny-bnn", "--reports-dir",
                   str(tmp_path / "reports"), "--min-secs", "0.05", env=env)
     assert result.returncode == 0, result.stderr
+    # without a terminal: one progress line per finished cell, then the results table
+    assert re.search(r"host: tiny-bnn binary t1: \w+ \d+\.\d{3} ms \(1/2 cells, elapsed \d\d:\d\d",
+                     result.stderr), result.stderr
+    line = next(line for line in result.stdout.splitlines() if "tiny-bnn" in line)
+    binary_ms, fp32_ms, speedup = re.search(r"(\d+\.\d{3})\s+(\d+\.\d{3})\s+(\d+\.\d\d)x",
+                                            line).groups()
+    assert abs(float(fp32_ms) / float(binary_ms) - float(speedup)) < 0.01
     run_dir = next((tmp_path / "reports").iterdir())
     rows = read_rows(run_dir)
     assert [(r["device"], r["variant"]) for r in rows] == [("host", "binary"), ("host", "fp32")]
@@ -48,3 +61,141 @@ def test_bad_option_values_are_one_line_errors(models_dir, tmp_path):
     assert result.returncode == 1 and "no built models match" in result.stderr
     result = _cli("run", "--resume", "nope", "--reports-dir", str(tmp_path))
     assert result.returncode == 1 and "no run to resume" in result.stderr
+
+
+def _local_fleet(tmp_path, name="fleet.yaml", **device) -> Path:
+    entry = {"name": "host", "transport": "local", "work_dir": str(tmp_path / "device"),
+             "engines": {"lce_interpreter": {}}, **device}
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump({"devices": [entry]}))
+    return path
+
+
+def test_a_runner_without_a_version_line_is_unsupported(models_dir, tmp_path):
+    """An interpreter that prints something else than the runner's JSON: `devices check` names
+    the device and says why; `run` marks its cells unsupported with that reason."""
+    fake = tmp_path / "python-wrapper"
+    fake.write_text(f"#!/bin/sh\n{sys.executable} \"$@\" >/dev/null\necho 'sitecustomize: hello'\n")
+    fake.chmod(0o755)
+    fleet = _local_fleet(tmp_path, engines={"lce_interpreter": {"python": str(fake)}})
+    result = _cli("devices", "check", "--fleet", str(fleet), env={**os.environ, "COLUMNS": "250"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "lce_interpreter: unsupported: the runner's --version printed no JSON version line " \
+           "(last line: 'sitecustomize: hello')" in result.stdout
+    result = _cli("run", "--fleet", str(fleet), "--models-dir", str(models_dir), "--models",
+                  "tiny-bnn", "--reports-dir", str(tmp_path / "r"))
+    rows = read_rows(next((tmp_path / "r").iterdir()))
+    assert {r["status"] for r in rows} == {"unsupported"}
+    assert all("printed no JSON version line" in r["error"] for r in rows)
+
+
+def _garbage_banner_server() -> tuple[int, threading.Event]:
+    """A TCP port that answers like a web server, not like SSH."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    done = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            conn.close()
+        server.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return server.getsockname()[1], done
+
+
+def test_ssh_library_tracebacks_go_to_the_log_file(tmp_path):
+    port, done = _garbage_banner_server()
+    try:
+        fleet = tmp_path / "fleet.yaml"
+        fleet.write_text(yaml.safe_dump({"devices": [
+            {"name": f"web{i}", "transport": "ssh", "host": "127.0.0.1", "port": port,
+             "known_hosts": str(tmp_path / "kh"), "ssh_config": str(tmp_path / "none"),
+             "engines": {"lce_interpreter": {}}} for i in range(2)]}))
+        env = {**os.environ, "HOME": str(tmp_path), "COLUMNS": "250"}
+        result = _cli("devices", "check", "--fleet", str(fleet), env=env)
+    finally:
+        done.set()
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert len([line for line in result.stderr.splitlines() if "error:" in line]) == 2
+    log = tmp_path / ".cache" / "bibench-deploy" / "logs" / "libraries.log"
+    assert "Traceback" in log.read_text() and "banner" in log.read_text()
+
+
+def test_a_work_dir_like_an_option_is_refused(models_dir, tmp_path):
+    fleet = _local_fleet(tmp_path, work_dir="-c__import__('os').system('touch PWNED')")
+    result = _cli("run", "--fleet", str(fleet), "--models-dir", str(models_dir),
+                  "--reports-dir", str(tmp_path / "r"))
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "field work_dir: work_dir \"-c__import__" in result.stderr
+    assert "starts with '-' and would be read as an option" in result.stderr
+    assert not (tmp_path / "r").exists()  # validation failed: no empty run directory
+
+
+def test_failed_validation_leaves_no_run_directory(models_dir, tmp_path):
+    reports = tmp_path / "r"
+    reports.mkdir()
+    for args in (["--devices", "nope"], ["--models", "nothing-*"]):
+        result = _cli("run", "--fleet", str(_local_fleet(tmp_path)), "--models-dir",
+                      str(models_dir), "--reports-dir", str(reports), *args)
+        assert result.returncode == 1, result.stderr
+        assert list(reports.iterdir()) == []
+
+
+def test_a_missing_model_file_is_named(models_dir, tmp_path):
+    import shutil
+    copy = Path(shutil.copytree(models_dir, tmp_path / "models"))
+    (copy / "tiny-bnn" / "tiny-bnn-fp32.tflite").unlink()
+    result = _cli("run", "--models-dir", str(copy), "--models", "tiny-bnn",
+                  "--fleet", str(_local_fleet(tmp_path)), "--reports-dir", str(tmp_path / "r"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (f"error: {copy / 'tiny-bnn' / 'tiny-bnn-fp32.tflite'} is "
+                                      "missing (its manifest lists it); rebuild the model with "
+                                      "`bibench-deploy build --force`")
+
+
+def test_a_directory_in_place_of_a_blob_is_refused(models_dir, tmp_path):
+    import json
+    manifest = json.loads((models_dir / "tiny-bnn" / "manifest.json").read_text())
+    blob = tmp_path / "device" / "blobs" / f"{manifest['artefacts']['lce']['sha256']}.tflite"
+    blob.mkdir(parents=True)
+    result = _cli("run", "--fleet", str(_local_fleet(tmp_path)), "--models-dir", str(models_dir),
+                  "--models", "tiny-bnn", "--reports-dir", str(tmp_path / "r"),
+                  "--min-secs", "0.02", "--repeats", "1")
+    assert result.returncode == 0, result.stderr
+    rows = {r["variant"]: r for r in read_rows(next((tmp_path / "r").iterdir()))}
+    assert rows["binary"]["status"] == "transfer_failed"
+    assert "is a directory, not a file; remove it on the device" in rows["binary"]["error"]
+    assert blob.is_dir() and list(blob.iterdir()) == []  # nothing was moved into it
+
+
+def test_unreachable_cells_print_the_exact_resume_command(models_dir, lab, tmp_path):
+    down = lab.server("down")
+    fleet = lab.fleet([lab.device(down, "down")])
+    down.kill()
+    reports = tmp_path / "somewhere else"
+    result = _cli("run", "--fleet", str(fleet), "--models-dir", str(models_dir), "--models",
+                  "tiny-bnn", "--reports-dir", str(reports))
+    assert result.returncode == 0, result.stderr
+    assert "unreachable: cannot connect to root@127.0.0.1" in " ".join(result.stdout.split())
+    command = result.stderr.split("retry them with: ", 1)[1].splitlines()[0]
+    run_id = next(reports.iterdir()).name
+    assert command == f"bibench-deploy run --resume {run_id} --reports-dir '{reports}'"
+    again = _cli(*shlex.split(command)[1:])  # run from another directory, as a user would
+    assert again.returncode == 0, again.stderr
+    assert f"run {run_id}: 2 unreachable" in " ".join(again.stderr.split())
+
+
+def test_devices_check_shows_each_device_as_it_answers(lab):
+    up = lab.server("up")
+    fleet = lab.fleet([lab.device(up, "up")])
+    result = _cli("devices", "check", "--fleet", str(fleet), env={**os.environ, "COLUMNS": "250"})
+    assert result.returncode == 0
+    assert re.search(r"^\[\d\d:\d\d\] up: \S+, \d+ cores, .*lce_interpreter: ok", result.stderr, re.M)

@@ -40,6 +40,10 @@ def build(
     if data_dir is not None and dataset == DIGITS:
         raise UsageError(f"--data-dir is not used by the embedded dataset {DIGITS}; drop it, "
                          "or choose --dataset cifar10")
+    from bibench_deploy.data import DATASETS
+    DATASETS.get(dataset)  # an unknown name first, with its suggestion
+    if data_dir is None and dataset != DIGITS:
+        raise UsageError(f"--dataset {dataset} is read from local files: give --data-dir DIR")
     models_dir = renamed(models_dir, old_out, "--models-dir", "--out", MODELS_DIR)
     from bibench_deploy.pipeline.build import BuildRequest, build as run_build
     from bibench_deploy.pipeline.train import TrainConfig

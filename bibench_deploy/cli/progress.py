@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (BarColumn, Progress, ProgressColumn, SpinnerColumn, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
+from rich.table import Column
 from rich.text import Text
 
 from bibench_deploy.elapsed import clock, eta
@@ -55,9 +56,12 @@ class BuildReporter(Reporter):
 
     def __enter__(self) -> "BuildReporter":
         if self.live:
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                      BarColumn(), _CountColumn(), TimeElapsedColumn(),
-                                      _RemainingColumn(), console=self.console)
+            # the description gives way (ellipsis) so that the times always stay on screen
+            description = TextColumn("{task.description}", table_column=Column(
+                ratio=1, no_wrap=True, overflow="ellipsis"))
+            self._progress = Progress(SpinnerColumn(), description, BarColumn(bar_width=30),
+                                      _CountColumn(), TimeElapsedColumn(), _RemainingColumn(),
+                                      console=self.console, expand=True)
             self._progress.start()
         return self
 

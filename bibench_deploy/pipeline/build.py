@@ -68,10 +68,10 @@ def check_request(request: BuildRequest) -> Path:
         request.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BibenchError(f"cannot create output directory {request.out}: {exc.strerror}; "
-                           "choose a writable --out") from None
+                           "choose a writable --models-dir") from None
     if not os.access(request.out, os.W_OK):
         raise BibenchError(f"output directory {request.out} is not writable; "
-                           "choose a writable --out")
+                           "choose a writable --models-dir")
     return target
 
 

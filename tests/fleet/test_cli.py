@@ -199,3 +199,46 @@ def test_devices_check_shows_each_device_as_it_answers(lab):
     result = _cli("devices", "check", "--fleet", str(fleet), env={**os.environ, "COLUMNS": "250"})
     assert result.returncode == 0
     assert re.search(r"^\[\d\d:\d\d\] up: \S+, \d+ cores, .*lce_interpreter: ok", result.stderr, re.M)
+
+
+def _in_a_pty(*args: str, env=None, columns: int = 120) -> str:
+    """Run the CLI with a terminal as stdout and stderr; returns what the terminal received,
+    escape sequences removed."""
+    import pty
+    import select
+    import struct
+    import fcntl
+    import termios
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = {**(env or os.environ), "TERM": "xterm-256color"}
+    env.pop("COLUMNS", None)
+    process = subprocess.Popen([sys.executable, "-m", "bibench_deploy", *args], cwd=REPO, env=env,
+                               stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    received = bytearray()
+    while True:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            received += chunk
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=300)
+    os.close(master)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", received.decode(errors="replace"))
+
+
+def test_live_display_on_a_terminal(models_dir, tmp_path):
+    env = {**os.environ, "HOME": str(tmp_path)}
+    screen = _in_a_pty("run", "--models-dir", str(models_dir), "--models", "tiny-bnn",
+                       "--reports-dir", str(tmp_path / "r"), "--min-secs", "0.3", env=env)
+    assert re.search(r"host\s+measuring\s+tiny-bnn (binary|fp32) t1 #\d", screen), screen
+    assert re.search(r"\d/2 cells, elapsed \d\d:\d\d", screen)
+    assert "latency, median of the launches' medians" in screen  # the results table at the end
+    assert "host: tiny-bnn binary t1:" not in screen  # log lines only without a terminal

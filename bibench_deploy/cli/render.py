@@ -70,9 +70,13 @@ def run_results(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         binary, fp32 = cells.get("binary", {}), cells.get("fp32", {})
         b_ms, f_ms = binary.get("latency_median_ms"), fp32.get("latency_median_ms")
         speedup = f"{float(f_ms) / float(b_ms):.2f}x" if b_ms and f_ms else ""
-        statuses = list(dict.fromkeys(c["status"] for c in (binary, fp32) if c))
-        errors = [c["error"] for c in (binary, fp32) if c and c.get("error")]
-        status = "/".join(statuses) + (f": {errors[0]}" if errors else "")
+        cells_ = [(name, c) for name, c in (("binary", binary), ("FP32", fp32)) if c]
+        errors = [c["error"] for _, c in cells_ if c.get("error")]
+        if len({c["status"] for _, c in cells_}) == 1:
+            status = cells_[0][1]["status"]
+        else:
+            status = ", ".join(f"{name} {c['status']}" for name, c in cells_)
+        status += f": {errors[0]}" if errors else ""
         lines.append((device, model, engine, str(threads), _ms(b_ms), _ms(f_ms), speedup, status))
     return lines
 

@@ -59,6 +59,7 @@ def run_app(args: Optional[list[str]] = None) -> int:
     from bibench_deploy.cli.logs import route_library_logs
     _register()
     route_library_logs()
+    _interrupt_on_termination()
     command = typer.main.get_command(app)
     try:
         code = command.main(args, prog_name=PROG, standalone_mode=False)
@@ -79,6 +80,22 @@ def run_app(args: Optional[list[str]] = None) -> int:
     except (KeyboardInterrupt, typer.Abort):
         error_line("interrupted")
         return EXIT_INTERRUPTED
+
+
+def _interrupt_on_termination() -> None:
+    """SIGTERM and SIGHUP (a closed terminal, `kill`) stop a command as Ctrl-C does, so a
+    build removes its staging directory and a run journals what it finished."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), interrupt)
 
 
 def main() -> None:

@@ -93,8 +93,9 @@ class BuildReporter(Reporter):
             self._progress.remove_task(self._task)
             mark = "[red]x[/red]" if failed else "[green]✓[/green]"
             self._print(f"{mark} {escape(self._stage)} [dim]{took:.1f} s[/dim]")
-        elif not failed:
-            self._print(f"{self._stamp()} done in {took:.1f} s: {escape(self._stage)}")
+        else:
+            outcome = "stopped after" if failed else "done in"
+            self._print(f"{self._stamp()} {outcome} {took:.1f} s: {escape(self._stage)}")
         self._stage, self._task = None, None
 
     def progress(self, done: int, total: int, text: str) -> None:

@@ -60,3 +60,26 @@ def test_old_option_names_still_work_with_a_note(cli, tmp_path):
 def test_no_arguments_print_help(cli):
     result = cli()
     assert result.returncode == 0 and "Usage: bibench-deploy" in result.stdout
+
+
+def test_a_terminated_build_leaves_nothing_behind(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from tests.conftest import ROOT
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, "-m", "bibench_deploy", "build", "--algo", "bnn",
+                                "--epochs", "0", "--models-dir", str(tmp_path)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".resnet20-bnn.") for p in tmp_path.iterdir()):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "stopped after" in stderr.splitlines()[-1] and "importing TensorFlow" in stderr
+    assert "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []

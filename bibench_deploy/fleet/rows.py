@@ -12,6 +12,9 @@ from typing import Optional
 from bibench_deploy.reports.schema import LATENCY_FIELDS, csv_text
 
 
+ERROR_CHARS = 1000  # one line, long enough for whole paths (known_hosts, model files)
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -46,7 +49,7 @@ def state_fields(start, end) -> dict:
 
 
 def finish(row: dict, status: str, error: str = "", attempt: int = 1) -> dict:
-    row.update(status=status, error=" ".join(error.split())[:300], attempt=attempt,
+    row.update(status=status, error=" ".join(error.split())[:ERROR_CHARS], attempt=attempt,
                time_utc=utc_now())
     return row
 

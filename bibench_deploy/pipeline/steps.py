@@ -32,8 +32,8 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     model = arch.build(algo, dataset.num_classes)
     history = []
     if request.train.epochs > 0:
-        reporter.stage(f"training {request.name} for {request.train.epochs} epoch(s); "
-                       "TensorFlow traces the training graph before the first batch")
+        reporter.stage(f"training {request.name}, {request.train.epochs} epoch(s) "
+                       "(graph tracing first)")
         history = train(model, algo, dataset, prep, request.train, reporter.progress,
                         reporter.epoch)
     else:

@@ -16,7 +16,7 @@ $(BIN)/bibench-deploy: pyproject.toml
 
 demo: $(BIN)/bibench-deploy
 	$(BIN)/bibench-deploy build --algo bnn --arch resnet20 --epochs 3 --force
-	$(BIN)/bibench-deploy run --fleet devices/local.yaml --models '$(DEMO_MODEL)' --out reports/demo
+	$(BIN)/bibench-deploy run --fleet devices/local.yaml --models '$(DEMO_MODEL)' --reports-dir reports/demo
 	$(BIN)/bibench-deploy report "$$(ls -td reports/demo/*/ | head -n 1)"
 
 # The published report of this host (reports/x86_64-host/): every algorithm on resnet18 (one
@@ -30,7 +30,7 @@ published-report: $(BIN)/bibench-deploy
 	  $(BIN)/bibench-deploy build --algo $$algo --arch resnet18_imagenet --epochs 0 --force \
 	    || failed="$$failed resnet18_imagenet-$$algo"; \
 	done; echo "builds that failed:$${failed:- none}" | tee reports/x86_64-host/failed-builds.txt
-	$(BIN)/bibench-deploy run --fleet devices/x86_64-host.yaml --models 'resnet18*' --out reports/x86_64-host
+	$(BIN)/bibench-deploy run --fleet devices/x86_64-host.yaml --models 'resnet18*' --reports-dir reports/x86_64-host
 	$(BIN)/bibench-deploy report "$$(ls -td reports/x86_64-host/*/ | head -n 1)"
 	$(BIN)/bibench-deploy algos --arch resnet18 --write README.md
 

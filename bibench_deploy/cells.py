@@ -125,3 +125,18 @@ def cell_slug(key: str) -> str:
     """A file-system-safe, collision-free name for a cell (model names may hold any character)."""
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", key)[:80]
     return f"{readable}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+# How every CSV the tool writes spells a value: empty for missing, `true` / `false` for booleans,
+# floats with 6 significant digits (repr of the rounded value: 0.917809, 1331840.0, 1.5e-07).
+CSV_FLOAT_DIGITS = 6
+
+
+def csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(float(f"{value:.{CSV_FLOAT_DIGITS}g}"))
+    return str(value)

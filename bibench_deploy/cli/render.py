@@ -5,39 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
-
-console = Console(stderr=True)
-
-
-class RichReporter:
-    """A build reporter: one line per stage, a progress bar while training."""
-
-    def __enter__(self) -> "RichReporter":
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                  MofNCompleteColumn(), TimeElapsedColumn(), console=console)
-        self._progress.start()
-        self._task = None
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._progress.stop()
-
-    def stage(self, text: str) -> None:
-        self._finish_task()
-        self._progress.console.print(f"[bold]>[/bold] {text}")
-
-    def progress(self, done: int, total: int, text: str) -> None:
-        if self._task is None:
-            self._task = self._progress.add_task(text, total=total)
-        self._progress.update(self._task, completed=done, description=text)
-
-    def _finish_task(self) -> None:
-        if self._task is not None:
-            self._progress.remove_task(self._task)
-            self._task = None
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -52,7 +23,8 @@ def print_build_summary(manifest: dict[str, Any], path: Path) -> None:
         ("dataset", f"{manifest['dataset']['name']} ({manifest['dataset']['train_samples']} train"
                     f" / {manifest['dataset']['test_samples']} test)"),
         ("epochs", f"{training['epochs']}" + ("" if training["trained"] else " (untrained)")),
-        ("test accuracy", _fmt(training["test_accuracy"], ".2%")),
+        ("test accuracy", _fmt(training["test_accuracy"], ".2%")
+         + ("" if training["trained"] else " (untrained: chance level, not a result)")),
         ("binary MACs in LceBconv2d", _fmt(audit["binary_mac_share"], ".1%")),
         ("float fallback MACs", f"{audit['float_fallback_macs']:,}"),
         ("extra float ops", ", ".join(f"{k} x{v['count']}" for k, v in
@@ -65,7 +37,101 @@ def print_build_summary(manifest: dict[str, Any], path: Path) -> None:
         ("file sizes LCE / FP32", f"{manifest['complexity']['file_bytes']['lce'] / 1e6:.2f} MB / "
                                   f"{manifest['complexity']['file_bytes']['fp32'] / 1e6:.2f} MB"),
         ("op histogram", ", ".join(f"{k} {v}" for k, v in audit["op_histogram"].items())),
+        ("daBNN", _written(manifest, "dabnn", manifest["audit"]["dabnn"])),
+        ("FP32 ONNX", _written(manifest, "onnx_fp32", manifest["audit"].get("onnx_fp32", {}))),
     ]
     for key, value in rows:
-        table.add_row(key, value)
+        table.add_row(key, escape(value))
     Console().print(table)
+
+
+def _written(manifest: dict[str, Any], kind: str, audit: dict[str, Any]) -> str:
+    """Which file of this kind the build wrote, or why it wrote none."""
+    entry = manifest["artefacts"].get(kind)
+    if entry:
+        return entry["path"]
+    return f"not written: {audit.get('reason') or 'no reason recorded'}"
+
+
+def _ms(value: Any) -> str:
+    return "" if value in (None, "") else f"{float(value):.3f}"
+
+
+def run_results(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """One line per measured pair: device, model, engine, threads, the fastest binary and FP32
+    cell over their engine options (as the report's headline), speedup (FP32 / binary median),
+    and the status of those two cells (both when they differ)."""
+    groups: dict[tuple, dict[str, list[dict[str, Any]]]] = {}
+    for row in rows:
+        key = (row["device"], row["model"], row["engine"], row["threads"], row.get("affinity"))
+        groups.setdefault(key, {}).setdefault(row["variant"], []).append(row)
+    lines = []
+    for (device, model, engine, threads, _), variants in groups.items():
+        binary, fp32 = (_fastest(variants.get(v, [])) for v in ("binary", "fp32"))
+        b_ms, f_ms = binary.get("latency_median_ms"), fp32.get("latency_median_ms")
+        speedup = f"{float(f_ms) / float(b_ms):.2f}x" if b_ms and f_ms else ""
+        cells_ = [(name, c) for name, c in (("binary", binary), ("FP32", fp32)) if c]
+        errors = [c["error"] for _, c in cells_ if c.get("error")]
+        if len({c["status"] for _, c in cells_}) == 1:
+            status = cells_[0][1]["status"]
+        else:
+            status = ", ".join(f"{name} {c['status']}" for name, c in cells_)
+        status += f": {errors[0]}" if errors else ""
+        lines.append((device, model, engine, str(threads), _ms(b_ms), _ms(f_ms), speedup, status))
+    return lines
+
+
+def _fastest(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """The cell with the lowest median latency; the first cell when none was measured."""
+    timed = [c for c in cells if c.get("latency_median_ms") not in (None, "")]
+    if timed:
+        return min(timed, key=lambda c: float(c["latency_median_ms"]))
+    return cells[0] if cells else {}
+
+
+RUN_HEADERS = ("device", "model", "engine", "threads", "binary ms", "FP32 ms", "speedup",
+               "status")
+
+
+def _print_table(title: str, headers: tuple[str, ...], lines: list[tuple[str, ...]],
+                 left: tuple[str, ...]) -> None:
+    """A results table that fits the terminal: engine, config or threads move into the title
+    when they are the same on every line; only the status column wraps."""
+    same = [i for i, h in enumerate(headers) if h in ("engine", "config", "threads")
+            and len({line[i] for line in lines}) == 1]
+    if same:
+        title += " (" + ", ".join(f"{headers[i]} {lines[0][i]}" if headers[i] == "threads"
+                                  else lines[0][i] for i in same) + ")"
+    shown = [i for i in range(len(headers)) if i not in same]
+    table = Table(title=escape(title), title_justify="left", box=box.SIMPLE_HEAD)
+    for i in shown:
+        table.add_column(headers[i], justify="left" if headers[i] in left else "right",
+                         no_wrap=headers[i] != "status", overflow="fold")
+    for line in lines:
+        table.add_row(*(escape(line[i]) for i in shown))
+    Console().print(table)
+
+
+def print_run_results(rows: list[dict[str, Any]]) -> None:
+    if rows:
+        _print_table("latency, median of the launches' medians, fastest engine options per side",
+                     RUN_HEADERS, run_results(rows),
+                     ("device", "model", "engine", "status"))
+
+
+REPORT_HEADERS = ("model", "config", "devices", "speedup", "r_s", "speedup/r_s",
+                  "size ratio", "r_c")
+
+
+def print_report_headline(aggregates: list[dict[str, Any]]) -> None:
+    """Per algorithm over devices: measured speedup, r_s, their ratio, size ratio vs r_c."""
+    from bibench_deploy.reports.markdown import config, number
+    if not aggregates:
+        Console(highlight=False).print("no cell has a measured speedup", markup=False)
+        return
+    lines = [(f"{r['arch']}-{r['algo']}", config(r), str(r["devices"]),
+              number(r["speedup_geomean_x"], "x"), number(r["speedup_theoretical_x"], "x"),
+              number(r["speedup_deviation_geomean"]), number(r["size_ratio_measured_x"], "x"),
+              number(r["compression_theoretical_x"], "x")) for r in aggregates]
+    _print_table("per algorithm, geometric mean over devices", REPORT_HEADERS, lines,
+                 ("model", "config"))

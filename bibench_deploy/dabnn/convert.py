@@ -34,5 +34,12 @@ def convert_file(onnx_path: Path, dab_path: Path) -> DabConversion:
     except Exception as exc:  # protobuf raises its own DecodeError types
         raise ConversionError(f"cannot read {onnx_path} as ONNX: {exc}") from None
     conversion = convert_onnx(onnx_model)
-    dab_path.write_bytes(conversion.model.to_bytes())
+    if not any(layer.type == "BinConv2D" for layer in conversion.model.layers):
+        raise ConversionError(f"{onnx_path} has no binary convolution (Sign -> Conv with sign "
+                              "weights), so daBNN would run it all in float; export the "
+                              "binarized model with its Sign ops")
+    try:
+        dab_path.write_bytes(conversion.model.to_bytes())
+    except OSError as exc:
+        raise ConversionError(f"cannot write {dab_path}: {exc.strerror}") from None
     return conversion

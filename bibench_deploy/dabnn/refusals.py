@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from bibench_deploy.dabnn.onnx_graph import OnnxGraph, attribute
 
-_SCALE_SOURCES = {"ReduceMean", "ReduceL1", "ReduceSum", "Abs"}
+_SCALE_SOURCES = {"ReduceMean", "ReduceL1", "ReduceSum"}
+_PASS_THROUGH = {"Abs", "Reshape", "Unsqueeze", "Expand", "Flatten", "Cast", "Identity"}
 
 
 def find_refusals(graph: OnnxGraph) -> list[str]:
@@ -32,14 +33,28 @@ def _learnable_threshold(graph: OnnxGraph, node) -> str | None:
 
 
 def _runtime_scale(graph: OnnxGraph, node) -> str | None:
-    runtime_source = node.op_type in _SCALE_SOURCES and not graph.is_constant(node.input[0])
+    """A product of two activations where one comes from a reduction (ReduceMean(Abs(x))):
+    a reduction alone (a global average as `x.mean((2, 3))`) is no scale; the converter then
+    names the operator it cannot run."""
     runtime_product = node.op_type in ("Mul", "Div") and not any(
         graph.is_constant(name) for name in node.input)
-    if runtime_source or runtime_product:
+    if runtime_product and any(_from_reduction(graph, name) for name in node.input):
         return ("runtime activation scale (a scale computed from the activations, e.g. "
                 "ReduceMean(Abs(x)) multiplied into a conv output, as in XNOR-Net): daBNN has no "
                 "activation scaling")
     return None
+
+
+def _from_reduction(graph: OnnxGraph, name: str, depth: int = 4) -> bool:
+    """`name` is computed by a reduction, directly or through shape-only or Abs ops."""
+    producer = graph.producer.get(name)
+    if producer is None or depth == 0:
+        return False
+    if producer.op_type in _SCALE_SOURCES:
+        return True
+    if producer.op_type in _PASS_THROUGH:
+        return _from_reduction(graph, producer.input[0], depth - 1)
+    return False
 
 
 def _spatial_scale(graph: OnnxGraph, node) -> str | None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Optional
 
 from bibench_deploy import __version__
 from bibench_deploy.fleet.engines.base import Measure, ParseError
@@ -60,9 +61,22 @@ def _engine_status(transport, name: str, config, info: DeviceInfo, argv, result)
     result = result or transport.run(argv, 60.0)
     if result.rc != 0:
         return f"unsupported: {first_line(result.stderr) or f'exit code {result.rc}'}"
-    return f"ok {engine.check_version(result.stdout)}".strip()
+    try:
+        return f"ok {engine.check_version(result.stdout)}".strip()
+    except ParseError as exc:
+        return f"unsupported: {exc}"
 
 
-def check_devices(devices, trust_new_hosts: bool = False) -> list[DeviceReport]:
+def check_devices(devices, trust_new_hosts: bool = False,
+                  on_report: Optional[Callable[[DeviceReport], None]] = None) -> list[DeviceReport]:
+    """Every device checked in parallel; `on_report` gets each report as its device answers.
+    Returns the reports in fleet order."""
     with ThreadPoolExecutor(max_workers=max(1, len(devices))) as pool:
-        return list(pool.map(lambda d: check_device(d, trust_new_hosts), devices))
+        futures = {pool.submit(check_device, d, trust_new_hosts): d.name for d in devices}
+        reports = {}
+        for future in as_completed(futures):
+            report = future.result()
+            reports[report.name] = report
+            if on_report is not None:
+                on_report(report)
+    return [reports[d.name] for d in devices]

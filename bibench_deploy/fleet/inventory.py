@@ -35,6 +35,11 @@ class EngineConfig(_Strict):
     use_xnnpack: list[bool] = Field(default_factory=lambda: [False, True])
     op_profiling: bool = False
 
+    @field_validator("remote_path", "python")
+    @classmethod
+    def _device_paths(cls, value, info):
+        return None if value is None else _device_path(value, info.field_name)
+
     @field_validator("use_indirect_bgemm", "use_xnnpack", mode="before")
     @classmethod
     def _one_or_many(cls, value):
@@ -63,6 +68,11 @@ class DeviceConfig(_Strict):
     max_wait_s: float = Field(default=60.0, ge=0)
     state_commands: dict[str, ArgList] = Field(default_factory=dict)
     engines: dict[str, EngineConfig]
+
+    @field_validator("work_dir")
+    @classmethod
+    def _work_dir_is_a_path(cls, value):
+        return _device_path(value, "work_dir")
 
     @field_validator("threads", mode="before")
     @classmethod
@@ -117,6 +127,17 @@ class DeviceConfig(_Strict):
         if isinstance(self.affinity, dict):
             return self.affinity.get(threads, "")
         return self.affinity or ""
+
+
+def _device_path(value: str, field: str) -> str:
+    """A path on the device is passed as an argument to its commands: one starting with '-'
+    would be read as an option (`-c ...` runs code), so it is refused."""
+    if not value.strip():
+        raise ValueError(f"{field} is empty")
+    if value.startswith("-"):
+        raise ValueError(f"{field} {value!r} starts with '-' and would be read as an option; "
+                         f"write it as ./{value}")
+    return value
 
 
 def _mask_cores(mask: str) -> int:
@@ -186,10 +207,20 @@ def load_fleet(path: Path) -> Fleet:
         raise FleetError(f"{path}: unknown top-level key {unknown[0]!r} (expected devices, defaults)")
     parsed = [_device(path, i, {**defaults, **d} if isinstance(d, dict) else d)
               for i, d in enumerate(devices)]
+    for device in parsed:
+        _resolve_binaries(device, path.parent)
     try:
         return Fleet(devices=parsed, path=path, sha256=hashlib.sha256(raw).hexdigest())
     except ValidationError as exc:
         raise FleetError(f"{path}: {exc.errors()[0]['msg']}") from None
+
+
+def _resolve_binaries(device: DeviceConfig, fleet_dir: Path) -> None:
+    """A relative `binary:` is a host file next to the fleet file, wherever the tool runs."""
+    for config in device.engines.values():
+        if config.binary:
+            binary = Path(config.binary).expanduser()
+            config.binary = str(binary if binary.is_absolute() else (fleet_dir / binary).absolute())
 
 
 def _parse_yaml(path: Path, raw: bytes) -> dict:

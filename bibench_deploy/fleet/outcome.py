@@ -1,17 +1,17 @@
 """What a finished run tells the shell: its exit code, and why when cells failed.
 
     0  every cell measured (`ok`; with `--strict`, only `ok`)
+    1  some cells failed (unsupported, transfer_failed, run_failed, timeout, unreachable)
     3  with `--strict`: every cell measured, but some are flagged (contended, unstable, throttled)
-    4  some cells failed (unsupported, transfer_failed, run_failed, timeout, unreachable)
     130  interrupted (Ctrl-C): continue with --resume
-A bad fleet file, option or model (nothing measured) exits 1, a usage error 2.
+The CLI's one scheme (bibench_deploy/errors.py): a bad fleet file or model also exits 1, a
+usage error 2.
 """
 
 from __future__ import annotations
 
 from bibench_deploy.cells import FAILED, FLAGGED
-
-EXIT_OK, EXIT_FLAGGED, EXIT_FAILED, EXIT_INTERRUPTED = 0, 3, 4, 130
+from bibench_deploy.errors import EXIT_FAILURE, EXIT_FLAGGED, EXIT_INTERRUPTED, EXIT_OK
 
 
 def exit_code(rows: list[dict], strict: bool = False, interrupted: bool = False) -> int:
@@ -19,7 +19,7 @@ def exit_code(rows: list[dict], strict: bool = False, interrupted: bool = False)
         return EXIT_INTERRUPTED
     statuses = {row["status"] for row in rows}
     if statuses & set(FAILED):
-        return EXIT_FAILED
+        return EXIT_FAILURE
     if strict and statuses & set(FLAGGED):
         return EXIT_FLAGGED
     return EXIT_OK

@@ -84,7 +84,8 @@ def _model_files(model_dir: Path) -> list[ModelFile]:
         if entry:
             path = artefact_path(model_dir, manifest, kind)
             _check_unchanged(path, entry["sha256"])
-            files.append(ModelFile(*names, variant, path, entry["sha256"], int(entry["bytes"]), kind))
+            files.append(ModelFile(*names, variant, path, entry["sha256"], int(entry["bytes"]),
+                                   kind))
         elif kind == "dabnn":
             reason = (manifest.get("deploy", {}).get("dabnn") or {}).get("reason")
             files.append(ModelFile(*names, variant, None, "", 0, kind,

@@ -7,7 +7,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from bibench_deploy.cells import LATENCY_FIELDS, cell_slug  # noqa: F401  (cell_slug: raw log names)
+from bibench_deploy.cells import LATENCY_FIELDS, cell_slug, csv_text  # noqa: F401  (cell_slug: raw log names)
+
+
+ERROR_CHARS = 1000  # one line, long enough for whole paths (known_hosts, model files)
 
 
 def utc_now() -> str:
@@ -39,7 +42,7 @@ def state_fields(start, end) -> dict:
 
 
 def finish(row: dict, status: str, error: str = "", attempt: int = 1) -> dict:
-    row.update(status=status, error=" ".join(error.split())[:300], attempt=attempt,
+    row.update(status=status, error=" ".join(error.split())[:ERROR_CHARS], attempt=attempt,
                time_utc=utc_now())
     return row
 
@@ -50,16 +53,8 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=LATENCY_FIELDS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell_text(row.get(k)) for k in LATENCY_FIELDS})
+            writer.writerow({k: csv_text(row.get(k)) for k in LATENCY_FIELDS})
     tmp.replace(path)
-
-
-def _cell_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

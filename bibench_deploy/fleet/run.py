@@ -66,7 +66,7 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
     if resume:
         _check_same_inputs(run_dir, manifest)
     else:  # created only once the plan stands: a refused input leaves no run behind
-        run_dir.mkdir(parents=True)
+        _make_run_dir(run_dir)
         (run_dir / RUN_MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     journal = Journal(run_dir / JOURNAL_NAME)
     done = journal.rows()
@@ -99,6 +99,14 @@ def _open_run(settings: RunSettings, out_dir: Path, resume: Optional[str]):
     saved["measure"].setdefault("max_repeats", saved["measure"].get("repeats", 3))
     saved["measure"] = Measure(**saved["measure"])
     return resume, run_dir, RunSettings(**saved)
+
+
+def _make_run_dir(run_dir: Path) -> None:
+    try:
+        run_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise FleetError(f"cannot create {run_dir}: {exc.strerror}; choose a writable "
+                         "--reports-dir") from None
 
 
 def _run_manifest(run_id: str, settings: RunSettings, fleet, cells) -> dict:

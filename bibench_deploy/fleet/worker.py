@@ -176,7 +176,12 @@ class DeviceWorker:
             reason = rowlib.first_line(checked.stderr) or f"exit code {checked.rc}"
             return EngineReady(problem=CellFailed("unsupported", f"{name} cannot run on the "
                                                   f"device: {reason}"))
-        return EngineReady(paths, engine.check_version(checked.stdout), engine.engine_sha256(config))
+        try:
+            version = engine.check_version(checked.stdout)
+        except ParseError as exc:
+            return EngineReady(problem=CellFailed("unsupported", f"{name} cannot run on the "
+                                                  f"device: {exc}"))
+        return EngineReady(paths, version, engine.engine_sha256(config))
 
     # ---- one group of cells ----------------------------------------------------------------
     def _measure_group(self, group: list[Cell]) -> None:
@@ -365,7 +370,8 @@ class DeviceWorker:
     def _journal(self, cell: Cell, row: dict) -> None:
         self.ctx.journal.append(cell.key, row)
         self.done += 1
-        self._progress(done=self.done, last_status=row["status"])
+        self._progress(done=self.done, last_status=row["status"], last_ms=row.get("latency_median_ms"),
+                       last_cell=f"{cell.model.name} {cell.model.variant} t{cell.threads}")
 
     def _raw_folder(self, cell: Cell) -> Path:
         folder = self.ctx.run_dir / "raw" / self.device.name / rowlib.cell_slug(cell.key)

@@ -24,12 +24,13 @@ from bibench_deploy.errors import BibenchError, ConversionError, OutputExistsErr
 from bibench_deploy.manifest import SCHEMA_VERSION, artefact_entry, write_manifest
 
 DEFAULT_DATASET = DIGITS
+DEFAULT_ARCH = "resnet20"
 
 
 @dataclass(frozen=True)
 class BuildRequest:
     algo: str
-    arch: str
+    arch: str = DEFAULT_ARCH
     dataset: str = DEFAULT_DATASET
     data_dir: Optional[Path] = None
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -48,6 +49,12 @@ class Reporter:
 
     def progress(self, done: int, total: int, text: str) -> None: ...
 
+    def epoch(self, record: dict[str, float], epochs: int) -> None:
+        """One finished epoch: {epoch, loss, train_accuracy, test_accuracy}."""
+
+    def warning(self, text: str) -> None:
+        self.stage(f"warning: {text}")
+
 
 def check_request(request: BuildRequest) -> Path:
     """Validate names and the output location before any heavy work; return the target dir."""
@@ -61,10 +68,10 @@ def check_request(request: BuildRequest) -> Path:
         request.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BibenchError(f"cannot create output directory {request.out}: {exc.strerror}; "
-                           "choose a writable --out") from None
+                           "choose a writable --models-dir") from None
     if not os.access(request.out, os.W_OK):
         raise BibenchError(f"output directory {request.out} is not writable; "
-                           "choose a writable --out")
+                           "choose a writable --models-dir")
     return target
 
 
@@ -74,6 +81,7 @@ def build(request: BuildRequest, reporter: Reporter = Reporter()) -> dict[str, A
     dataset = load_dataset(request.dataset, request.data_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".{request.name}.", dir=request.out))
     try:
+        reporter.stage("importing TensorFlow, Larq and the LCE converter")
         from bibench_deploy.pipeline.steps import run_steps
         manifest = run_steps(request, dataset, staging, reporter)
         manifest["created_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -90,9 +98,16 @@ def _move_into_place(staging: Path, target: Path) -> None:
         old = target.with_name(f".{target.name}.old")
         shutil.rmtree(old, ignore_errors=True)
         target.rename(old)
+    staging.chmod(_dir_mode())  # mkdtemp makes 0700; a model directory follows the umask
     staging.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _dir_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def base_manifest(request: BuildRequest) -> dict[str, Any]:

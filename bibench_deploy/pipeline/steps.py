@@ -32,14 +32,17 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     model = arch.build(algo, dataset.num_classes)
     history = []
     if request.train.epochs > 0:
-        reporter.stage(f"training {request.name} for {request.train.epochs} epoch(s)")
-        history = train(model, algo, dataset, prep, request.train, reporter.progress)
+        reporter.stage(f"training {request.name}, {request.train.epochs} epoch(s) "
+                       "(graph tracing first)")
+        history = train(model, algo, dataset, prep, request.train, reporter.progress,
+                        reporter.epoch)
     else:
         compile_model(model)
     reporter.stage("evaluating")
     test_accuracy = float(model.evaluate(test_dataset(dataset, prep, 256), verbose=0)[1])
 
-    reporter.stage("building the deploy graph")
+    reporter.stage("building the deploy graph and checking it against the training graph "
+                   "in float64")
     x = audit_batch(dataset, prep)
     deploy, dropped, centring = build_deploy_model(arch, algo, model, dataset.num_classes)
     deploy_numerics = deploy_form_numerics(arch, algo, model, dataset.num_classes, x,
@@ -51,7 +54,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         f"in the algorithm's deploy form"))
     reference = predict(deploy, x)  # float32, +-1 sums exact: what the engines compute
 
-    reporter.stage("converting with the LCE converter")
+    reporter.stage("converting the binary and FP32 models with the LCE converter")
     binary_fb = convert(deploy)
     fp32_model = arch.build(FP32, dataset.num_classes)
     fp32_fb = convert(fp32_model)
@@ -81,7 +84,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
                 lambda: f"{mismatch}; the converter changed the model's meaning")
     elif not audit_mod.numerics_pass(binary_audit):
         binary_audit["numerics_warning"] = f"{mismatch}; untrained, not enforced"
-        reporter.stage(f"warning: {binary_audit['numerics_warning']}")
+        reporter.warning(binary_audit["numerics_warning"])
     require(audit_mod.numerics_pass(fp32_audit), lambda: (
         f"{request.name}: the FP32 flatbuffer does not match Keras "
         f"(top-1 agreement {fp32_audit['top1_agreement']:.1%})"))

@@ -42,10 +42,15 @@ def compile_model(model: Any, optimizer: Any = "adam") -> None:
 class _EpochProgress:
     """Adapts a `progress(done, total, text)` function to a Keras callback."""
 
-    def __new__(cls, report: Callable[[int, int, str], None], epochs: int, steps: int):
+    def __new__(cls, report: Callable[[int, int, str], None], epochs: int, steps: int,
+                epoch_end: Optional[Callable[[dict[str, float], int], None]] = None):
         import tensorflow as tf
 
         class Callback(tf.keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch_end is not None:
+                    epoch_end(_epoch_record(epoch, logs or {}), epochs)
+
             def on_train_batch_end(self, batch, logs=None):
                 report(self.epoch * steps + batch + 1, epochs * steps,
                        f"epoch {self.epoch + 1}/{epochs} loss {logs.get('loss', 0):.3f}")
@@ -58,6 +63,7 @@ class _EpochProgress:
 
 def train(model: Any, algo: Algorithm, dataset: Dataset, prep: Preprocessing,
           config: TrainConfig, progress: Optional[Callable[[int, int, str], None]] = None,
+          epoch_end: Optional[Callable[[dict[str, float], int], None]] = None,
           ) -> list[dict[str, float]]:
     """Train in place; return one {epoch, loss, train_accuracy, test_accuracy} per epoch."""
     import tensorflow as tf
@@ -67,11 +73,14 @@ def train(model: Any, algo: Algorithm, dataset: Dataset, prep: Preprocessing,
     compile_model(model, make_optimizer(config, steps * config.epochs))
     callbacks = list(algo.callbacks(config.epochs))
     if progress is not None:
-        callbacks.append(_EpochProgress(progress, config.epochs, steps))
+        callbacks.append(_EpochProgress(progress, config.epochs, steps, epoch_end))
     history = model.fit(train_ds, epochs=config.epochs, verbose=0, callbacks=callbacks,
                         validation_data=test_dataset(dataset, prep, 256))
     h = history.history
-    return [{"epoch": i + 1, "loss": float(h["loss"][i]),
-             "train_accuracy": float(h["accuracy"][i]),
-             "test_accuracy": float(h["val_accuracy"][i])} for i in range(config.epochs)]
+    return [_epoch_record(i, {k: v[i] for k, v in h.items()}) for i in range(config.epochs)]
+
+
+def _epoch_record(index: int, logs: dict[str, Any]) -> dict[str, float]:
+    return {"epoch": index + 1, "loss": float(logs["loss"]),
+            "train_accuracy": float(logs["accuracy"]), "test_accuracy": float(logs["val_accuracy"])}
 

@@ -28,7 +28,7 @@ def interval(value: float | None, low: float | None, high: float | None, unit: s
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(str(c).replace("|", "/").replace("\n", " ") for c in cells) + " |"
+        return "| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
     return "\n".join([line(headers), "|" + "---|" * len(headers), *map(line, rows)]) + "\n"
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bibench_deploy.errors import ReportError
+from bibench_deploy.errors import UsageError
 from bibench_deploy.reports import plots
 from bibench_deploy.reports.aggregate import aggregate, undeployable
 from bibench_deploy.reports.compare import compare, render_compare
@@ -17,7 +17,7 @@ from bibench_deploy.reports.headline import headline
 from bibench_deploy.reports.load import Run, load_manifests, load_run
 from bibench_deploy.reports.markdown import render_markdown
 from bibench_deploy.reports.schema import (AGGREGATE_FIELDS, COMPARE_FIELDS, HEADLINE_FIELDS,
-                                           SUMMARY_FIELDS, UNDEPLOYABLE_FIELDS)
+                                           SUMMARY_FIELDS, UNDEPLOYABLE_FIELDS, csv_text)
 from bibench_deploy.reports.summary import summarize
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -69,19 +69,15 @@ def parse_formats(text: str) -> tuple[str, ...]:
     formats = tuple(f.strip() for f in text.split(",") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise ReportError(f"unknown format {', '.join(unknown) or repr(text)}; choose from {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format {', '.join(unknown) or repr(text)}; choose from {', '.join(FORMATS)}")
     return formats
 
 
 def write_csv(path: Path, fields: tuple[str, ...], rows: list[dict[str, Any]]) -> Path:
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        return str(value).lower() if isinstance(value, bool) else str(value)
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(fields)
-        writer.writerows([[cell(row[name]) for name in fields] for row in rows])
+        writer.writerows([[csv_text(row[name]) for name in fields] for row in rows])
     return path
 
 

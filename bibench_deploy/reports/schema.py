@@ -8,7 +8,8 @@ the contract between the fleet runner and the reports and lives below both, in
 
 from __future__ import annotations
 
-from bibench_deploy.cells import LATENCY_COLUMNS, LATENCY_FIELDS, STATUSES, Column  # noqa: F401
+from bibench_deploy.cells import (LATENCY_COLUMNS, LATENCY_FIELDS, STATUSES, Column,  # noqa: F401
+                                  csv_text)
 
 
 # Columns shared by every table that names one measured configuration.

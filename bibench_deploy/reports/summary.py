@@ -118,6 +118,8 @@ def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
     size_ratio = ratio(fp32_bytes, lce_bytes)
     share = manifest_value(manifest, "audit.lce.binary_mac_share")
     accuracy = manifest_value(manifest, "training.test_accuracy")
+    if manifest_value(manifest, "training.trained") is False:
+        accuracy = None  # an untrained model's accuracy is chance level, not a result
     arch = _arch(row, manifests)
     values = {
         **{k: row.get(k) for k in ("device", "device_arch", "engine", "threads", "model", "status",

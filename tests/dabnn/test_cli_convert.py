@@ -43,3 +43,40 @@ def test_non_square_model_is_refused_with_the_reason(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
     assert "8x16" in result.stderr and "swaps height and width" in result.stderr
     assert not (tmp_path / "wide.dab").exists()
+
+def _one_error_line(result, code: int, needle: str) -> None:
+    assert result.returncode == code, result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("error:") and needle in result.stderr, result.stderr
+
+
+def test_output_in_a_missing_directory_is_one_line(tmp_path):
+    onnx_path = tmp_path / "net.onnx"
+    onnx_path.write_bytes(onnx_graphs.binary_conv_graph(32, 8).SerializeToString())
+    result = run_cli("convert", str(onnx_path), "--to", "dabnn", "--out", "/nonexistent/dir/x.dab",
+                     cwd=tmp_path)
+    _one_error_line(result, 2, "--out /nonexistent/dir/x.dab: directory /nonexistent/dir does "
+                               "not exist")
+
+
+def test_a_model_without_binary_convs_is_refused(tmp_path):
+    onnx_path = tmp_path / "float.onnx"
+    onnx_path.write_bytes(onnx_graphs.residual_relu_graph().SerializeToString())
+    result = run_cli("convert", str(onnx_path), "--to", "dabnn", cwd=tmp_path)
+    _one_error_line(result, 1, "has no binary convolution")
+    assert not (tmp_path / "float.dab").exists()
+
+
+def test_a_global_mean_is_not_called_a_runtime_scale(tmp_path):
+    """`x.mean((2, 3))` after a binary conv: daBNN has no ReduceMean, and the refusal says so
+    instead of quoting XNOR-Net's runtime activation scale."""
+    from onnx import helper
+    model = onnx_graphs.binary_conv_graph(32, 8)
+    graph = model.graph
+    graph.node[-1].output[0] = "bn"
+    graph.node.append(helper.make_node("ReduceMean", ["bn"], ["output"], axes=[2, 3], keepdims=0))
+    onnx_path = tmp_path / "mean.onnx"
+    onnx_path.write_bytes(model.SerializeToString())
+    result = run_cli("convert", str(onnx_path), "--to", "dabnn", cwd=tmp_path)
+    _one_error_line(result, 1, "unsupported operator ReduceMean")
+    assert "runtime activation scale" not in result.stderr

@@ -70,6 +70,10 @@ def test_unpinned_engine_options_measure_both_values_and_the_guard_has_defaults(
     (_device_yaml(name="bad name"), "field name"),
     (_device_yaml(max_start_load=1.5), "device 'pi': field max_start_load: Input should be less than or equal to 1"),
     (_device_yaml(max_wait_s=-1), "device 'pi': field max_wait_s: Input should be greater than or equal to 0"),
+    (_device_yaml(work_dir="-c print(1)"), "field work_dir: work_dir '-c print(1)' starts with '-'"),
+    (_device_yaml(engines={"lce_interpreter": {"python": "-S"}}),
+     "field engines.lce_interpreter.python: python '-S' starts with '-'"),
+    (_device_yaml(engines={"dabnn": {"remote_path": "--help"}}), "remote_path '--help' starts"),
     ("devices:\n  - {name: pi, transport: local, engines: {lce_interpreter: {}}}\n"
      "  - {name: pi, transport: local, engines: {lce_interpreter: {}}}\n",
      "device name 'pi' is used twice"),
@@ -102,3 +106,15 @@ def test_devices_are_selected_by_name_or_tag():
     assert [d.name for d in fleet.select(["x86-box", "tag:raspberry-pi"])] == ["x86-box", "rpi4b"]
     with pytest.raises(FleetError, match="no device named 'tag:gpu'"):
         fleet.select(["tag:gpu"])
+
+
+def test_relative_binaries_resolve_against_the_fleet_file(tmp_path, monkeypatch):
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    path = folder / "fleet.yaml"
+    path.write_text(_device_yaml(engines={"lce_benchmark_model": {"binary": "bin/lce_benchmark_model"},
+                                          "dabnn": {"binary": "/opt/dabnn/benchmark"}}))
+    monkeypatch.chdir(tmp_path)  # the tool runs elsewhere
+    engines = load_fleet(Path("lab/fleet.yaml")).devices[0].engines
+    assert engines["lce_benchmark_model"].binary == str(folder / "bin" / "lce_benchmark_model")
+    assert engines["dabnn"].binary == "/opt/dabnn/benchmark"

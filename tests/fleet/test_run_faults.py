@@ -200,7 +200,7 @@ def test_every_planned_cell_has_exactly_one_row_and_a_run_manifest(fault_run):
 def test_benchmark_model_engine_end_to_end(fault_run):
     result, rows, _ = fault_run
     cells = rows["bm-engine"]
-    assert len(cells) == 8 and {r["use_xnnpack"] for r in cells} == {"True", "False"}
+    assert len(cells) == 8 and {r["use_xnnpack"] for r in cells} == {"true", "false"}
     for row in cells:
         assert row["status"] == "ok" and row["engine"] == "lce_benchmark_model"
         assert float(row["latency_median_ms"]) == pytest.approx(20.741)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bibench_deploy.reports.schema import LATENCY_FIELDS
+from bibench_deploy.reports.schema import LATENCY_FIELDS, csv_text
 
 MODELS = Path(__file__).parent / "fixtures" / "models"
 WARMUP, ITERATIONS, REPEATS = 3, 30, 3
@@ -112,7 +112,7 @@ def write_run(run_dir: Path, run_id: str = "test-run") -> Path:
     with open(run_dir / "latency.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=LATENCY_FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows([{k: csv_text(v) for k, v in row.items()} for row in rows])
     (run_dir / "run.json").write_text(json.dumps({
         "run_id": run_id, "tool_version": "0.1.0",
         "models": {m["name"]: m["artefacts"]["lce"]["sha256"] for m in manifests}}, indent=2))

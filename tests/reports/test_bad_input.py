@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bibench_deploy.errors import ReportError
+from bibench_deploy.errors import ReportError, UsageError
 from bibench_deploy.reports.report import build_report, parse_formats
 from tests.reports.hand import rewrite
 from tests.reports.measure import MODELS
@@ -87,7 +87,7 @@ def test_missing_baseline_is_a_note(run_copy):
 
 
 def test_unknown_format():
-    with pytest.raises(ReportError, match="unknown format jpeg"):
+    with pytest.raises(UsageError, match="unknown format jpeg"):
         parse_formats("csv,jpeg")
     assert parse_formats("svg,pdf") == ("svg", "pdf")
 
@@ -98,3 +98,17 @@ def test_cli_prints_one_line_and_exits_1(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [f"error: {tmp_path}: no latency.csv; the run has no results "
                                                    "(was it started?)"]
+
+
+def test_untrained_accuracy_is_empty(run_copy, models_copy):
+    """Chance-level accuracy of an untrained build is not reported as a result."""
+    path = models_copy / "tiny-bnn" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["training"] = {"trained": False, "test_accuracy": 0.1}
+    path.write_text(json.dumps(manifest))
+    rows = [s for s in build_report(run_copy, models_copy).summary if s["model"] == "tiny-bnn"]
+    assert rows and all(s["test_accuracy_pct"] is None for s in rows)
+    manifest["training"] = {"trained": True, "test_accuracy": 0.5}
+    path.write_text(json.dumps(manifest))
+    rows = [s for s in build_report(run_copy, models_copy).summary if s["model"] == "tiny-bnn"]
+    assert all(s["test_accuracy_pct"] == 50.0 for s in rows)

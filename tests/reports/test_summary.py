@@ -19,7 +19,7 @@ def report(measured_run):
 
 
 def _summary_row(report, binary):
-    [out] = [s for s in report.summary if (s["device"], s["model"], s["engine"], str(s["use_indirect_bgemm"]))
+    [out] = [s for s in report.summary if (s["device"], s["model"], s["engine"], str(s["use_indirect_bgemm"]).lower())
              == (binary["device"], binary["model"], binary["engine"], binary["use_indirect_bgemm"])]
     return out
 

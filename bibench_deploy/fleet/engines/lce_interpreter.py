@@ -45,7 +45,15 @@ def quick_check_argv(device, config) -> list[str]:
 
 
 def check_version(stdout: str) -> str:
-    return json.loads(stdout.strip().splitlines()[-1])["engine_version"]
+    """The runner's `--version` prints one JSON object; other lines (a site hook, a warning) are
+    skipped."""
+    for line in reversed(stdout.strip().splitlines()):
+        try:
+            return str(json.loads(line)["engine_version"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    last = stdout.strip().splitlines()[-1][:120] if stdout.strip() else "nothing"
+    raise ParseError(f"the runner's --version printed no JSON version line (last line: {last!r})")
 
 
 def argv(device, config, paths: dict[str, str], model_path: str, threads: int,

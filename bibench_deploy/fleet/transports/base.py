@@ -67,9 +67,13 @@ class Blob:
 
 # Fixed scripts: they take every variable part as a positional parameter, never as text.
 _LIST_SCRIPT = 'mkdir -p -- "$1" && cd -- "$1" && shift && sha256sum -- "$@" 2>/dev/null; exit 0'
-_SEAL_SCRIPT = ('cd -- "$1" && h=$(sha256sum -- "$2" | cut -d" " -f1) && [ "$h" = "$3" ] '
+# A directory where a blob belongs would swallow it (`mv` moves into directories): refused.
+_SEAL_SCRIPT = ('cd -- "$1" && if [ -d "$4" ]; then rm -f -- "$2"; '
+                'echo "$1/$4 is a directory, not a file; remove it on the device" >&2; exit 4; fi; '
+                'h=$(sha256sum -- "$2" | cut -d" " -f1) && [ "$h" = "$3" ] '
                 '&& chmod "$5" -- "$2" && mv -f -- "$2" "$4" '
                 '|| { rm -f -- "$2"; echo "uploaded file hashes to $h" >&2; exit 3; }')
+_SEAL_BLOCKED = 4
 
 
 class Transport:
@@ -150,6 +154,8 @@ class Transport:
             if sealed.rc == 0:
                 return
             reason = _failure(sealed)
+            if sealed.rc == _SEAL_BLOCKED:
+                raise TransferError(f"cannot push {blob.local.name}: {reason}")
         raise TransferError(f"upload of {blob.local.name} did not verify after {tries} tries "
                             f"(expected sha256 {blob.sha256[:12]}, {reason})")
 

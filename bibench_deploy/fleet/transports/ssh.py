@@ -1,8 +1,9 @@
 """Linux boards over SSH (paramiko): one client and one SFTP session per device worker.
 
 Host keys are checked against known_hosts and an unknown key is refused unless the user asked to
-trust and record new keys. `~/.ssh/config` aliases (HostName, User, Port, IdentityFile, ProxyJump)
-are honoured. Every command is an argument list, quoted with shlex.join for the remote shell.
+trust and record new keys; keys are shown as OpenSSH shows them (`SHA256:...`). Host aliases
+resolve as OpenSSH resolves them (`ssh -G`, see ssh_config.py). Every command is an argument
+list, quoted with shlex.join for the remote shell.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import paramiko
 from bibench_deploy.fleet.transports.base import (AuthError, CommandResult, ConnectError,
                                                   ConnectionLost, HostKeyError, TransferError,
                                                   Transport)
+from bibench_deploy.fleet.transports.ssh_config import fingerprint, resolve
 
 CONNECT_TIMEOUT_S = 10.0
 _known_hosts_lock = threading.Lock()
@@ -41,21 +43,15 @@ class TrustAndRecord(paramiko.MissingHostKeyPolicy):
         client.get_host_keys().add(hostname, key.get_name(), key)
 
 
-def _ssh_config(path: Optional[str]) -> paramiko.SSHConfig:
-    config_path = Path(os.path.expanduser(path or "~/.ssh/config"))
-    if config_path.is_file():
-        return paramiko.SSHConfig.from_path(str(config_path))
-    return paramiko.SSHConfig()
+class RefuseAndRemember(paramiko.MissingHostKeyPolicy):
+    """Refuse an unknown host key, keeping it so the error can show its fingerprint."""
 
+    def __init__(self):
+        self.key = None
 
-def _endpoint(spec: str, config: paramiko.SSHConfig) -> dict:
-    """Resolve 'alias' or 'user@host:port' (a ProxyJump hop) through the ssh config."""
-    user, _, hostport = spec.rpartition("@")
-    host, _, port = hostport.partition(":")
-    entry = config.lookup(host)
-    return {"hostname": entry.get("hostname", host), "port": int(port or entry.get("port", 22)),
-            "user": user or entry.get("user"), "identity": (entry.get("identityfile") or [None])[0],
-            "proxyjump": entry.get("proxyjump"), "known_hosts": entry.get("userknownhostsfile")}
+    def missing_host_key(self, client, hostname, key):
+        self.key = key
+        raise paramiko.SSHException(f"{hostname} is not in known_hosts")
 
 
 class SshTransport(Transport):
@@ -65,8 +61,8 @@ class SshTransport(Transport):
         self._clients: list[paramiko.SSHClient] = []
         self._sftp: Optional[paramiko.SFTPClient] = None
 
-    def _target(self, config: paramiko.SSHConfig) -> dict:
-        target = _endpoint(self.device.host, config)
+    def _target(self) -> dict:
+        target = resolve(self.device.host, self.device.ssh_config)
         target["port"] = self.device.port or target["port"]
         target["user"] = self.device.user or target["user"] or os.environ.get("USER", "root")
         target["identity"] = self.device.identity_file or target["identity"]
@@ -75,16 +71,15 @@ class SshTransport(Transport):
 
     def connect(self) -> None:
         self.close()
-        config = _ssh_config(self.device.ssh_config)
-        target = self._target(config)
+        target = self._target()
         sock = None
         if target["proxyjump"]:
-            sock = self._jump(target, config)
+            sock = self._jump(target)
         self._clients.append(self._open(target, sock))
         self._clients[-1].get_transport().set_keepalive(15)
 
-    def _jump(self, target: dict, config: paramiko.SSHConfig):
-        hop = _endpoint(target["proxyjump"].split(",")[0], config)
+    def _jump(self, target: dict):
+        hop = resolve(target["proxyjump"].split(",")[0], self.device.ssh_config)
         hop["user"] = hop["user"] or target["user"]
         hop["known_hosts"] = hop["known_hosts"] or target["known_hosts"]
         hop["identity"] = hop["identity"] or target["identity"]
@@ -99,12 +94,13 @@ class SshTransport(Transport):
                                f"{target['hostname']}:{target['port']}: {exc}") from None
 
     def _open(self, target: dict, sock) -> paramiko.SSHClient:
-        known_hosts = Path(os.path.expanduser(target["known_hosts"]))
+        known_hosts = Path(os.path.expanduser(target["known_hosts"])).absolute()
         client = paramiko.SSHClient()
         if known_hosts.is_file():
             client.load_host_keys(str(known_hosts))
+        refused = RefuseAndRemember()
         client.set_missing_host_key_policy(
-            TrustAndRecord(known_hosts) if self.trust_new_hosts else paramiko.RejectPolicy())
+            TrustAndRecord(known_hosts) if self.trust_new_hosts else refused)
         where = f"{target['user']}@{target['hostname']}:{target['port']}"
         identity = os.path.expanduser(target["identity"]) if target["identity"] else None
         try:
@@ -115,16 +111,20 @@ class SshTransport(Transport):
         except paramiko.BadHostKeyException as exc:
             client.close()
             raise HostKeyError(f"host key of {where} changed (now {exc.key.get_name()} "
-                               f"{exc.key.get_fingerprint().hex()}); refusing to connect. If the "
-                               f"device was reinstalled, remove its line from {known_hosts}") from None
+                               f"{fingerprint(exc.key)}, known as {fingerprint(exc.expected_key)}); "
+                               f"refusing to connect. If the device was reinstalled, remove its "
+                               f"line from {known_hosts}") from None
         except paramiko.AuthenticationException as exc:
             client.close()
             raise AuthError(f"authentication to {where} failed: {exc}") from None
         except paramiko.SSHException as exc:
             client.close()
-            if "known_hosts" in str(exc):
-                raise HostKeyError(f"host key of {where} is not in {known_hosts}; verify it and "
-                                   f"pass --trust-new-hosts to record it") from None
+            if refused.key is not None:
+                key = refused.key
+                raise HostKeyError(f"host key of {where} ({key.get_name()} {fingerprint(key)}) "
+                                   f"is not in {known_hosts}; verify it (ssh-keygen -lf on the "
+                                   f"device's host key) and pass --trust-new-hosts to record "
+                                   f"it") from None
             raise ConnectError(f"ssh to {where} failed: {exc}") from None
         except paramiko.ssh_exception.NoValidConnectionsError:
             client.close()

@@ -97,8 +97,8 @@ def _check_unchanged(path: Path, built_sha256: str) -> None:
     """A model file must still be the one its build recorded: a changed file is refused (the
     device would otherwise measure whatever blob the manifest's hash names)."""
     if not path.is_file():
-        raise FleetError(f"{path}: the model file listed in its manifest is missing; "
-                         f"rebuild it with `bibench-deploy build --force`")
+        raise FleetError(f"{path} is missing (its manifest lists it); rebuild the model "
+                         f"with `bibench-deploy build --force`")
     actual = sha256_file(path)
     if actual != built_sha256:
         raise FleetError(f"{path} changed after its build (sha256 {actual[:12]}, the manifest "

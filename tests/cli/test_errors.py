@@ -29,7 +29,7 @@ def assert_one_line(result, code: int, *needles: str) -> None:
     (["run", "--repeats", "0"], "'--repeats'"),
     (["run", "--models-dir", "/nonexistent/models"], "--models-dir /nonexistent/models does not exist"),
     (["report", "/nonexistent/run"], "RUN_DIR /nonexistent/run does not exist"),
-    (["report", ".", "--format", "pdf"], "unknown format pdf"),
+    (["report", ".", "--format", "jpeg"], "unknown format jpeg"),
     (["algos", "--models-dir", "/nonexistent/models"], "--models-dir /nonexistent/models does not exist"),
     (["algos", "--write", "/nonexistent/dir/x.md"], "directory /nonexistent/dir does not exist"),
     (["algos", "--arch", "resnet99"], "unknown architecture"),

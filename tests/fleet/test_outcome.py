@@ -31,25 +31,25 @@ def test_every_cell_measured_exits_0(tmp_path):
     synthetic_models(tmp_path / "models")
     result = _run(tmp_path, [synthetic_device(tmp_path)], "--strict")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 ok" in result.stdout
+    assert "2 ok" in result.stderr
 
 
-def test_a_failed_cell_exits_4_and_says_why(tmp_path):
+def test_a_failed_cell_exits_1_and_says_why(tmp_path):
     synthetic_models(tmp_path / "models")
     broken = synthetic_device(tmp_path, "broken")
     broken["engines"]["lce_interpreter"]["python"] = str(tmp_path / "no-such-python")
     result = _run(tmp_path, [synthetic_device(tmp_path), broken])
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "2 ok, 2 unsupported" in result.stdout
-    assert "2 unsupported on broken: lce_interpreter cannot run on the device" in result.stdout
+    assert "2 ok, 2 unsupported" in result.stderr
+    assert "2 unsupported on broken: lce_interpreter cannot run on the device" in result.stderr
 
 
 def test_flagged_cells_exit_0_or_3_with_strict(tmp_path):
     synthetic_models(tmp_path / "models", sigma=0.5)  # launches disagree: unstable
     result = _run(tmp_path, [synthetic_device(tmp_path)], "--max-spread-pct", "1")
-    assert result.returncode == 0 and "2 unstable" in result.stdout
+    assert result.returncode == 0 and "2 unstable" in result.stderr
     result = _run(tmp_path, [synthetic_device(tmp_path)], "--max-spread-pct", "1", "--strict")
-    assert result.returncode == 3 and "2 unstable on synth: launch medians differ" in result.stdout
+    assert result.returncode == 3 and "2 unstable on synth: launch medians differ" in result.stderr
 
 
 def test_a_model_file_changed_after_its_build_is_refused(tmp_path):

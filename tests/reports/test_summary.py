@@ -54,7 +54,7 @@ def test_headline_is_best_binary_vs_best_fp32_by_hand(report, measured_run):
         assert head["speedup_x"] == pytest.approx(float(fp32["latency_median_ms"]) / float(binary["latency_median_ms"]))
         low, high = paired_t_interval(repeat_medians(fp32), repeat_medians(binary))
         assert (head["speedup_ci95_low_x"], head["speedup_ci95_high_x"]) == (pytest.approx(low), pytest.approx(high))
-        assert head["binary_options"] == ("indirect BGEMM" if binary["use_indirect_bgemm"] == "True" else "defaults")
+        assert head["binary_options"] == ("indirect BGEMM" if binary["use_indirect_bgemm"] == "true" else "defaults")
         others = sorted(float(r["latency_median_ms"]) for r in rows if r["variant"] == "binary"
                         and (r["device"], r["model"], r["engine"]) == (head["device"], head["model"], "lce_interpreter"))
         if len(others) == 2:  # local-1 measured indirect BGEMM off and on

@@ -12,12 +12,15 @@ Every number is read from the flatbuffer itself or from running it:
   the surplus FLOPs, one FLOP per output element (per input element for reductions);
   `extra_float_flops` is their sum.
 - `max_abs_diff`, `top1_agreement`: LCE interpreter vs the Keras model on the audit batch.
+- `missing_declared_ops`: float operator types the algorithm declares (`inference_float_ops`)
+  that the flatbuffer does not run beyond its FP32 baseline; the build fails on any, because
+  such a graph (e.g. a Gamma of ones folded away) would not measure the algorithm's cost.
 """
 
 from __future__ import annotations
 
 from math import prod
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import numpy as np
 
@@ -85,3 +88,12 @@ def audit_graph(graph: Graph, keras_totals: dict[str, Any],
 
 def numerics_pass(numerics: dict[str, Any]) -> bool:
     return numerics["top1_agreement"] >= TOP1_AGREEMENT_MIN
+
+
+def missing_declared_ops(audit: dict[str, Any], declared: Iterable[str]) -> list[str]:
+    """Declared float op types absent from the audited graph's `extra_float_ops`.
+
+    Compared with the FP32 twin, not with the bare histogram: a ResNet has residual ADDs in
+    any case, so only the surplus over the baseline shows that ReActNet's thresholds survived.
+    """
+    return sorted(set(declared) - set(audit["extra_float_ops"]))

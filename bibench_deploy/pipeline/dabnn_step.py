@@ -44,7 +44,7 @@ def onnx_outputs(onnx_model: Any, x_nhwc: np.ndarray) -> np.ndarray:
 
 def _twin_with_random_batchnorm(model: Any) -> Any:
     import tensorflow as tf
-    from bibench_deploy.pipeline.deploy import randomize_batchnorm
+    from bibench_deploy.pipeline.untrained import randomize_batchnorm
     twin = tf.keras.models.clone_model(model)
     twin.set_weights(model.get_weights())
     randomize_batchnorm(twin, np.random.default_rng(0))

@@ -61,13 +61,13 @@ def predict(model: Any, x: np.ndarray) -> np.ndarray:
 
 
 def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_classes: int,
-                         x: np.ndarray, untrained: bool, seed: int) -> dict[str, Any]:
+                         x: np.ndarray) -> dict[str, Any]:
     """Training form vs deploy form (thresholds centred), both in float64, trained weights.
 
     float64 makes float summation order irrelevant, so this checks the forms' mathematical
-    equality, threshold centring included. An untrained model's BatchNorm sits at its initial
-    statistics, where binary conv outputs tie exactly with the next sign's threshold; for this
-    check only its statistics are randomised (`untrained`), moving thresholds off the ties.
+    equality, threshold centring included. An untrained model arrives with randomised
+    parameters and BatchNorm statistics (`pipeline.untrained`), so no threshold ties with the
+    integer levels of a binary conv here either.
     """
     import tensorflow as tf
     from bibench_deploy.pipeline.audit import compare_outputs
@@ -76,8 +76,6 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
     try:
         train64 = arch.build(algo, num_classes)
         train64.set_weights(trained.get_weights())  # same graph: positional, quantizer MLPs too
-        if untrained:
-            randomize_batchnorm(train64, np.random.default_rng(seed))
         deploy64, _, _ = build_deploy_model(arch, algo, train64, num_classes)
         x64 = x.astype(np.float64)
         return compare_outputs(np.asarray(train64(x64, training=False)),
@@ -85,11 +83,3 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
     finally:
         tf.keras.backend.set_floatx(previous)
 
-
-def randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
-    import tensorflow as tf
-    for layer in model.layers:
-        if isinstance(layer, tf.keras.layers.BatchNormalization):
-            gamma, beta, mean, var = (w.shape for w in layer.get_weights())
-            layer.set_weights([rng.uniform(0.5, 1.5, gamma), rng.normal(0, 0.5, beta),
-                               rng.normal(0, 2.0, mean), rng.uniform(0.5, 4.0, var)])

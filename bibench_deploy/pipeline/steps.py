@@ -16,6 +16,7 @@ from bibench_deploy.pipeline.flatbuffer import read_graph
 from bibench_deploy.pipeline.inputs import Preprocessing, audit_batch, test_dataset
 from bibench_deploy.pipeline.build import BuildRequest, Reporter, artefacts, base_manifest, require
 from bibench_deploy.pipeline.train import compile_model, train
+from bibench_deploy.pipeline.untrained import randomize_untrained
 from bibench_deploy.complexity import compare_to_fp32, count_model
 from bibench_deploy.data.base import Dataset
 
@@ -30,7 +31,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
 
     tf.keras.utils.set_random_seed(request.train.seed)
     model = arch.build(algo, dataset.num_classes)
-    history = []
+    history, randomized = [], None
     if request.train.epochs > 0:
         reporter.stage(f"training {request.name}, {request.train.epochs} epoch(s) "
                        "(graph tracing first)")
@@ -38,6 +39,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
                         reporter.epoch)
     else:
         compile_model(model)
+        randomized = randomize_untrained(model, request.train.seed)
     reporter.stage("evaluating")
     test_accuracy = float(model.evaluate(test_dataset(dataset, prep, 256), verbose=0)[1])
 
@@ -45,9 +47,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
                    "in float64")
     x = audit_batch(dataset, prep)
     deploy, dropped, centring = build_deploy_model(arch, algo, model, dataset.num_classes)
-    deploy_numerics = deploy_form_numerics(arch, algo, model, dataset.num_classes, x,
-                                           untrained=not history,
-                                           seed=request.train.seed)
+    deploy_numerics = deploy_form_numerics(arch, algo, model, dataset.num_classes, x)
     require(audit_mod.numerics_pass(deploy_numerics), lambda: (
         f"{request.name}: the deploy graph does not compute the trained model "
         f"(top-1 agreement {deploy_numerics['top1_agreement']:.1%} in float64); this is a bug "
@@ -65,6 +65,12 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     fp32_graph = read_graph(fp32_fb)
     binary_audit = audit_mod.audit_graph(read_graph(binary_fb), binary_counts["totals"],
                                          fp32_graph)
+    missing = audit_mod.missing_declared_ops(binary_audit, algo.inference_float_ops)
+    require(not missing, lambda: (
+        f"{request.name}: the LCE flatbuffer runs no float {', '.join(missing)} beyond its FP32 "
+        f"baseline, although {algo.name} declares {'it' if len(missing) == 1 else 'them'} in "
+        f"inference_float_ops: the converter folded the operator away (identity parameters?), "
+        f"so this graph would not measure {algo.name}; fix the deploy form or its parameters"))
     binary_audit.update(audit_mod.compare_outputs(reference, interpret(binary_fb, x)))
     binary_audit["deploy_graph_vs_keras"] = deploy_numerics
     binary_audit["dropped_training_layers"] = dropped
@@ -115,6 +121,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         "preprocessing": prep.describe(),
         "training": {**request.train.describe(), "trained": request.train.epochs > 0,
                      "history": history, "test_accuracy": test_accuracy,
+                     "untrained_parameters": randomized,
                      "fp32_baseline": "untrained (same architecture, random init): latency only"},
         "algorithm": {"name": algo.name, "title": algo.title, "paper": algo.paper,
                       "inference_operator": algo.inference_operator},

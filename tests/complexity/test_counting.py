@@ -60,3 +60,43 @@ def test_every_architecture_counts_everything(arch):
     result = totals(arch)
     assert result["uncounted"] == []
     assert result["totals"]["r_s"] > 1 and result["totals"]["r_c"] > 1
+
+
+@pytest.mark.parametrize("algo, r_s", [("xnor", 28.93), ("xnorpp", 30.70), ("reactnet", 32.35)])
+def test_batchnorm_behind_a_runtime_or_spatial_scale_costs_a_mul_and_an_add(algo, r_s):
+    """CIFAR ResNet-18: 491,520 binary conv outputs, each a MUL and an ADD behind beta / Gamma."""
+    t = totals("resnet18", algo)["totals"]
+    expected = 2 * 491_520 if algo in ("xnor", "xnorpp") else 0
+    assert t["unfolded_batchnorm_flops"] == expected
+    assert t["r_s"] == pytest.approx(r_s, abs=0.005)
+
+
+def test_both_parameter_conventions_are_counted():
+    """BatchNorm: a folded scale and shift per channel (as larq counts them); alpha_c = mean|W|
+    of the deploy graph's KernelScale is the statistics-based scale."""
+    t = totals("resnet18", "xnor")["totals"]
+    assert t["batchnorm_params"] == t["fp32_batchnorm_params"] == 9_600
+    assert t["derived_scale_params"] == 0  # the training graph has no KernelScale layer
+    architecture = ARCHITECTURES.get("resnet18")
+    deploy = compare_to_fp32(count_model(architecture.build(ALGORITHMS.get("xnor"), 10, deploy=True)),
+                             count_model(architecture.build(FP32, 10)))["totals"]
+    assert deploy["derived_scale_params"] == 3_840  # 16 binary convs' output channels
+    assert deploy["r_c"] == pytest.approx(21.4, abs=0.05)
+    assert deploy["r_c_all_params"] == pytest.approx(
+        (11_164_362 + 9_600) / (deploy["params_equiv"] + 9_600 + 3_840))
+
+
+@pytest.mark.parametrize("algo", ["bnn", "xnor", "xnorpp"])
+def test_unfolded_batchnorms_are_the_flatbuffers_adds(algo):
+    """What is counted is what LCE keeps: one ADD per unfolded BatchNorm output element."""
+    from bibench_deploy.pipeline.convert import convert
+    from bibench_deploy.pipeline.deploy import build_deploy_model
+    from bibench_deploy.pipeline.flatbuffer import read_graph
+    from bibench_deploy.pipeline.untrained import randomize_untrained
+    from tests.algorithms.conftest import TINY  # no residual ADD: every ADD is a BatchNorm's
+    model = TINY.build(ALGORITHMS.get(algo), 10)
+    randomize_untrained(model, seed=0)
+    deploy, _, _ = build_deploy_model(TINY, ALGORITHMS.get(algo), model, 10)
+    adds = sum(op.output_elements for op in read_graph(convert(deploy)).ops if op.type == "ADD")
+    unfolded = count_model(deploy)["totals"]["unfolded_batchnorm_flops"]
+    assert adds == unfolded // 2 and (adds > 0) == (algo != "bnn")

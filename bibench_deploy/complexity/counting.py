@@ -13,6 +13,9 @@ FREE_LAYERS = frozenset({
 })
 CONV_LAYERS = frozenset({"Conv2D", "QuantConv2D"})
 DENSE_LAYERS = frozenset({"Dense", "QuantDense"})
+DEPTHWISE_LAYERS = frozenset({"DepthwiseConv2D", "QuantDepthwiseConv2D"})
+# TensorFlow ops a functional model records as TFOpLambda layers (`x + y`) that count zero.
+FREE_TF_OPS = frozenset({"__operators__.add", "math.add", "nn.relu"})
 
 
 def _precision(quantizer: Any) -> int:
@@ -21,8 +24,14 @@ def _precision(quantizer: Any) -> int:
 
 def is_binarized(layer: Any) -> bool:
     """Both operands are binary: the MACs are BOPs."""
-    return (_precision(getattr(layer, "input_quantizer", None)) == 1
-            and _precision(getattr(layer, "kernel_quantizer", None)) == 1)
+    kernel = getattr(layer, "kernel_quantizer", getattr(layer, "depthwise_quantizer", None))
+    return _precision(getattr(layer, "input_quantizer", None)) == 1 and _precision(kernel) == 1
+
+
+def _is_free(layer: Any) -> bool:
+    cls = type(layer).__name__
+    return cls in FREE_LAYERS or (cls == "TFOpLambda"
+                                  and getattr(layer, "symbol", None) in FREE_TF_OPS)
 
 
 def _shape(shape: Any) -> tuple[int, ...]:
@@ -33,8 +42,8 @@ def count_layer(layer: Any) -> dict[str, Any]:
     cls = type(layer).__name__
     entry = {"name": layer.name, "type": cls, "kind": "free", "macs": 0, "bops": 0,
              "flops": 0, "binary_params": 0, "fp_params": 0}
-    if cls in CONV_LAYERS or cls in DENSE_LAYERS:
-        kernel = layer.kernel.shape
+    if cls in CONV_LAYERS or cls in DENSE_LAYERS or cls in DEPTHWISE_LAYERS:
+        kernel = (layer.depthwise_kernel if cls in DEPTHWISE_LAYERS else layer.kernel).shape
         out = _shape(layer.output_shape)
         macs = prod(out[:-1]) * prod(kernel)  # out positions * (kh*kw*cin*cout or cin*cout)
         bias = int(layer.bias.shape[0]) if getattr(layer, "bias", None) is not None else 0
@@ -46,7 +55,7 @@ def count_layer(layer: Any) -> dict[str, Any]:
     elif hasattr(layer, "extra_flops"):
         entry.update(kind="extra", flops=int(layer.extra_flops()),
                      fp_params=int(sum(prod(w.shape) for w in layer.weights)))
-    elif cls not in FREE_LAYERS:
+    elif not _is_free(layer):
         entry["kind"] = "uncounted"
     return entry
 

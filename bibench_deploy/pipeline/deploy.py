@@ -86,10 +86,16 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
         tf.keras.backend.set_floatx(previous)
 
 
+_BATCHNORM_DRAWS = {"gamma": lambda rng, shape: rng.uniform(0.5, 1.5, shape),
+                    "beta": lambda rng, shape: rng.normal(0, 0.5, shape),
+                    "moving_mean": lambda rng, shape: rng.normal(0, 2.0, shape),
+                    "moving_variance": lambda rng, shape: rng.uniform(0.5, 4.0, shape)}
+
+
 def randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
+    """Random statistics for every BatchNorm (also those without gamma or beta)."""
     import tensorflow as tf
     for layer in model.layers:
         if isinstance(layer, tf.keras.layers.BatchNormalization):
-            gamma, beta, mean, var = (w.shape for w in layer.get_weights())
-            layer.set_weights([rng.uniform(0.5, 1.5, gamma), rng.normal(0, 0.5, beta),
-                               rng.normal(0, 2.0, mean), rng.uniform(0.5, 4.0, var)])
+            layer.set_weights([_BATCHNORM_DRAWS[_short(w.name)](rng, w.shape)
+                               for w in layer.weights])

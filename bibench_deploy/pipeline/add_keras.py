@@ -86,14 +86,12 @@ def _saved_config(path: Path) -> Optional[dict[str, Any]]:
 
 
 def _quantizer_names(node: Any) -> list[str]:
-    from bibench_deploy.pipeline.fp32_twin import QUANTIZER_KEYS
+    from bibench_deploy.pipeline.fp32_twin import QUANTIZER_KEYS, quantizer_name
     names = []
     if isinstance(node, dict):
         for key, value in node.items():
             if key in QUANTIZER_KEYS and value is not None:
-                names.append(value["config"] if isinstance(value, dict) and
-                             value.get("class_name") == "function" else
-                             value.get("class_name") if isinstance(value, dict) else value)
+                names.append(quantizer_name(value))
             else:
                 names += _quantizer_names(value)
     elif isinstance(node, list):

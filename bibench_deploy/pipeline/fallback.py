@@ -3,8 +3,9 @@
 A float CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED belongs to a Keras layer when that
 layer's name is a component of the operator's output tensor name (the converter names tensors
 by Keras layer path, e.g. `xnornet/quant_conv2d_4/Conv2D`). Its bytes are those of its constant
-inputs (weights, bias) in the file. The advice says what would let the converter bind a binary
-kernel, read from the layer's own configuration.
+inputs in the file: weights and bias, or, where the converter left the kernel quantizer to run
+at inference, the float kernel it starts from. The advice says what would let the converter
+bind a binary kernel, read from the layer's own configuration and the operators around it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from bibench_deploy.pipeline.flatbuffer import FLOAT_MAC_OPS, Graph
 
 SIGN_QUANTIZERS = frozenset({"SteSign", "ApproxSign", "SwishSign", "ste_sign", "approx_sign",
                              "swish_sign"})
-# Kernels this large are left unfolded by TensorFlow's constant folding when their quantizer
-# computes more than a sign (a reduction, a clip): the file then keeps float weights.
-LARGE_KERNEL_BYTES = 10 * 1024 * 1024
 
 
 def _quantizer(layer: Any, attribute: str) -> str:
@@ -29,8 +27,9 @@ def _quantizer(layer: Any, attribute: str) -> str:
     return getattr(q, "__name__", type(q).__name__)
 
 
-def advice(layer: Any) -> str:
-    """What would make this binarized Keras layer a binary kernel in LCE."""
+def advice(layer: Any, kernel_ops: list[str]) -> str:
+    """What would make this binarized Keras layer a binary kernel in LCE; `kernel_ops` are the
+    operators that compute its weights at inference (empty when they are a constant)."""
     cls = type(layer).__name__
     if cls == "QuantDense":
         return "LCE has no binary dense kernel: a 1x1 binary QuantConv2D instead would run binary"
@@ -43,12 +42,36 @@ def advice(layer: Any) -> str:
         return f"pad_values={layer.pad_values}: use 1.0"
     if getattr(layer, "groups", 1) != 1:
         return "grouped binary convs are not converted: use groups=1"
-    kernel_bytes = 4 * prod(int(d) for d in layer.kernel.shape)
-    if kernel not in SIGN_QUANTIZERS and kernel_bytes > LARGE_KERNEL_BYTES:
-        return (f"its kernel quantizer {kernel} computes more than a sign over a "
-                f"{kernel_bytes / 1e6:.0f} MB kernel, which the converter does not fold: a plain "
-                "sign kernel quantizer (scale in the BatchNorm) or a smaller layer would run binary")
+    if kernel_ops:
+        weights = prod(int(d) for d in layer.kernel.shape)
+        return (f"the converter left its kernel quantizer {kernel} unfolded over a "
+                f"{weights / 1e6:.1f} M-weight kernel (it runs at inference: "
+                f"{', '.join(kernel_ops)}): a kernel quantizer without a reduction (ste_sign, "
+                "the scale in the next BatchNorm) or a smaller kernel would fold into binary "
+                "weights")
     return f"the converter did not match its quantizers ({inputs}, {kernel})"
+
+
+def _kernel_sources(graph: Graph, tensor: int) -> tuple[list[str], list[int]]:
+    """(operator types computing `tensor` at inference, in execution order; the constants
+    they start from)."""
+    producers = {out: i for i, op in enumerate(graph.ops) for out in op.outputs}
+    ops: set[int] = set()
+    constants: list[int] = []
+    pending, seen = [tensor], set()
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        index = producers.get(current)
+        if index is None:
+            if current in graph.const_bytes:
+                constants.append(current)
+            continue
+        ops.add(index)
+        pending.extend(graph.ops[index].inputs)
+    return list(dict.fromkeys(graph.ops[i].type for i in sorted(ops))), constants
 
 
 def _owner(tensor_name: str, layers: dict[str, Any]) -> Optional[str]:
@@ -68,9 +91,12 @@ def float_fallbacks(graph: Graph, model: Any, binarized: list[str]) -> dict[str,
         owner = _owner(graph.names.get(op.outputs[0], ""), layers) if op.outputs else None
         if owner is None:
             continue
+        kernel_ops, constants = _kernel_sources(graph, op.inputs[1])
         entries.append({"layer": owner, "op": op.type, "macs": op.macs,
-                        "bytes": sum(graph.const_bytes.get(i, 0) for i in op.inputs[1:]),
-                        "advice": advice(layers[owner])})
+                        "bytes": sum(graph.const_bytes[i] for i in {*constants, *op.inputs[2:]}
+                                     if i in graph.const_bytes),
+                        "kernel_computed_by": kernel_ops, "advice": advice(layers[owner],
+                                                                           kernel_ops)})
     return {"layers": entries, "macs": sum(e["macs"] for e in entries),
             "bytes": sum(e["bytes"] for e in entries)}
 

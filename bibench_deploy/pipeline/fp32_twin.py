@@ -17,8 +17,11 @@ QUANTIZER_KEYS = ("input_quantizer", "kernel_quantizer", "depthwise_quantizer",
 
 
 def quantizer_name(value: Any) -> str:
-    """'ste_sign' or {'class_name': 'SteSign', ...} -> a readable quantizer name."""
+    """'ste_sign', {'class_name': 'SteSign', ...} or a function's {'class_name': 'function',
+    'config': 'xnor_weight_scale'} -> a readable quantizer name."""
     if isinstance(value, dict):
+        if value.get("class_name") == "function":
+            return str(value.get("config"))
         return str(value.get("class_name", value))
     return str(value)
 

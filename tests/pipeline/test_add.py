@@ -141,3 +141,29 @@ def test_dab_alone(tmp_path):
     assert manifest["input_shape"] == [1, 6, 6, 64]
     assert "unknown" in manifest["complexity"]
     assert json.loads((tmp_path / "models" / "one_conv" / "manifest.json").read_text()) == manifest
+
+
+@pytest.mark.parametrize("config,name", [
+    ("ste_sign", "ste_sign"),
+    ({"class_name": "SteSign", "config": {"clip_value": 1.25}}, "SteSign"),
+    ({"module": "builtins", "class_name": "function", "config": "xnor_weight_scale"},
+     "xnor_weight_scale"),  # a function registered by larq-zoo, as a .keras file stores it
+])
+def test_removed_quantizers_are_named_as_saved(config, name):
+    from bibench_deploy.pipeline.fp32_twin import quantizer_name
+    assert quantizer_name(config) == name
+
+
+def test_free_input_dimensions_need_input_shape(tmp_path):
+    import tensorflow as tf
+    from bibench_deploy.errors import BibenchError
+    inputs = tf.keras.Input((None, None, 3))
+    x = tf.keras.layers.GlobalAveragePooling2D()(tf.keras.layers.Conv2D(4, 3)(inputs))
+    path = _saved(tf.keras.Model(inputs, tf.keras.layers.Dense(2)(x)), tmp_path / "free.keras")
+    with pytest.raises(BibenchError, match="free dimensions; pass --input-shape H,W,C"):
+        add(AddRequest(path, out=tmp_path / "models"))
+    with pytest.raises(BibenchError, match="does not fit the model's input"):
+        add(AddRequest(path, input_shape=(8, 8, 1), out=tmp_path / "models"))
+    manifest = add(AddRequest(path, input_shape=(12, 10, 3), out=tmp_path / "models"))
+    assert manifest["input_shape"] == [1, 12, 10, 3]
+    assert manifest["audit"]["lce"]["top1_agreement"] == 1.0

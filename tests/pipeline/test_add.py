@@ -167,3 +167,22 @@ def test_free_input_dimensions_need_input_shape(tmp_path):
     manifest = add(AddRequest(path, input_shape=(12, 10, 3), out=tmp_path / "models"))
     assert manifest["input_shape"] == [1, 12, 10, 3]
     assert manifest["audit"]["lce"]["top1_agreement"] == 1.0
+
+
+def test_a_conversion_that_changes_the_model_stops_add(tmp_path):
+    """LCE converts larq's ste_tern input quantizer as a binary sign (wrong outputs): the
+    numerical check must catch it, on the model and on its randomised-BatchNorm twin."""
+    import larq as lq
+    import tensorflow as tf
+    from bibench_deploy.errors import ConversionError
+    tf.keras.utils.set_random_seed(0)
+    inputs = tf.keras.Input((8, 8, 3))
+    x = tf.keras.layers.Conv2D(16, 3, padding="same")(inputs)
+    x = lq.layers.QuantConv2D(16, 3, padding="same", pad_values=1.0, use_bias=False,
+                              input_quantizer=lq.quantizers.SteTern(threshold_value=0.5),
+                              kernel_quantizer="ste_sign")(x)
+    x = tf.keras.layers.GlobalAveragePooling2D()(tf.keras.layers.BatchNormalization()(x))
+    path = _saved(tf.keras.Model(inputs, tf.keras.layers.Dense(10)(x)), tmp_path / "tern.keras")
+    with pytest.raises(ConversionError, match="the converter changed the model's meaning"):
+        add(AddRequest(path, out=tmp_path / "models"))
+    assert not (tmp_path / "models" / "tern").exists()

@@ -89,17 +89,17 @@ def test_keras_models_added_get_speedup_r_s_and_the_fallback_line(tmp_path):
     from tests.pipeline.larq_models import binary_dense_net, quicknet_like, randomise_batchnorm
     tf.keras.utils.set_random_seed(0)
     models = tmp_path / "models"
-    for name, model in (("quicknet-like", quicknet_like()), ("dense-net", binary_dense_net())):
+    for name, model in (("quicknet_like", quicknet_like()), ("dense_net", binary_dense_net())):
         path = tmp_path / f"{name}.keras"
         randomise_batchnorm(model).save(path)
         add(AddRequest(path, out=models))
     rows, markdown = _measure_and_report(tmp_path, models)
-    for name in ("quicknet-like", "dense-net"):
+    for name in ("quicknet_like", "dense_net"):
         row = rows[name]
         assert row["theory"] == "counted" and float(row["speedup_theoretical_x"]) > 1
         assert float(row["speedup_measured_x"]) > 0 and row["fp32_status"] in ("ok", "unstable")
-    assert float(rows["quicknet-like"]["binary_mac_coverage_pct"]) == 100.0
-    assert float(rows["dense-net"]["binary_mac_coverage_pct"]) < 100.0
-    assert "- dense-net: float fallback: 1 binarized layer(s) run as float FULLY_CONNECTED " \
+    assert float(rows["quicknet_like"]["binary_mac_coverage_pct"]) == 100.0
+    assert float(rows["dense_net"]["binary_mac_coverage_pct"]) < 100.0
+    assert "- dense_net: float fallback: 1 binarized layer(s) run as float FULLY_CONNECTED " \
            "(quant_dense)" in markdown
-    assert "quicknet-like: float fallback" not in markdown
+    assert "quicknet_like: float fallback" not in markdown

@@ -5,7 +5,7 @@ The QuickNet-like model follows larq-zoo 2.4.0's QuickNet: a float stem (strided
 depthwise conv, 1x1 conv), sections of residual blocks `x + BN(QuantConv2D(sign(x), sign(W)))`
 (3x3, `pad_values=1.0`, ReLU, SteSign with clip 1.25 and a WeightClip constraint), pointwise
 transitions (ReLU, max pool, strided depthwise conv, float 1x1 conv, BatchNorm) and a ReLU,
-global average pool, dense, softmax head.
+average pool over the whole map, float dense, softmax head.
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ def quicknet_like(size: int = 32, classes: int = 10, blocks: int = 2,
         for _ in range(blocks):
             x = _residual_block(x)
     x = tf.keras.layers.Activation("relu")(x)
-    x = tf.keras.layers.GlobalAveragePooling2D()(x)
-    x = tf.keras.layers.Dense(classes)(x)
+    x = tf.keras.layers.AveragePooling2D(pool_size=tuple(x.shape[1:3]))(x)  # as larq-zoo pools
+    x = tf.keras.layers.Flatten()(x)
+    x = lq.layers.QuantDense(classes)(x)
     outputs = tf.keras.layers.Activation("softmax")(x)
     return tf.keras.Model(inputs, outputs, name="quicknet_like")
 

@@ -186,3 +186,22 @@ def test_a_conversion_that_changes_the_model_stops_add(tmp_path):
     with pytest.raises(ConversionError, match="the converter changed the model's meaning"):
         add(AddRequest(path, out=tmp_path / "models"))
     assert not (tmp_path / "models" / "tern").exists()
+
+
+# Operators of larq-zoo 2.4.0's QuickNetSmall (weights=None, 224x224) as the LCE converter wrote
+# them: 4 sections of 4 residual blocks, a 3-conv stem, 3 transitions, pooled dense head.
+ZOO_QUICKNET_SMALL_OPS = {"ADD": 16, "AVERAGE_POOL_2D": 1, "CONV_2D": 5, "DEPTHWISE_CONV_2D": 4,
+                          "FULLY_CONNECTED": 1, "LceBconv2d": 16, "LceQuantize": 16,
+                          "MAX_POOL_2D": 3, "SOFTMAX": 1}
+
+
+@pytest.mark.slow
+def test_quicknet_like_at_quicknet_depth_converts_to_the_zoo_models_operators(tmp_path):
+    import tensorflow as tf
+    tf.keras.utils.set_random_seed(0)
+    model = quicknet_like(size=64, blocks=4, filters=(16, 32, 64, 128))
+    path = _saved(randomise_batchnorm(model), tmp_path / "deep.keras")
+    manifest = add(AddRequest(path, fp32="none", out=tmp_path / "models"))
+    audit = manifest["audit"]["lce"]
+    assert audit["op_histogram"] == ZOO_QUICKNET_SMALL_OPS
+    assert audit["binary_mac_share"] == 1.0 and audit["float_fallback"]["layers"] == []

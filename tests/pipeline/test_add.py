@@ -29,6 +29,7 @@ def small(models, tmp_path_factory) -> dict[str, dict]:
     """A model with a binary dense layer, one without quantizers: fast to convert."""
     import tensorflow as tf
     root = tmp_path_factory.mktemp("sources")
+    tf.keras.backend.clear_session()  # layer names as in a fresh process (quant_dense)
     tf.keras.utils.set_random_seed(0)
     sources = {"dense": _saved(randomise_batchnorm(binary_dense_net()), root / "dense.h5"),
                "float": _saved(float_net(), root / "float_net.keras")}
@@ -38,6 +39,7 @@ def small(models, tmp_path_factory) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def quicknet(models, tmp_path_factory) -> tuple[Path, dict]:
     import tensorflow as tf
+    tf.keras.backend.clear_session()  # layer names as in a fresh process (quant_dense)
     tf.keras.utils.set_random_seed(0)
     path = _saved(randomise_batchnorm(quicknet_like()),
                   tmp_path_factory.mktemp("quicknet") / "quicknet_like.keras")
@@ -175,6 +177,7 @@ def test_a_conversion_that_changes_the_model_stops_add(tmp_path):
     import larq as lq
     import tensorflow as tf
     from bibench_deploy.errors import ConversionError
+    tf.keras.backend.clear_session()  # layer names as in a fresh process (quant_dense)
     tf.keras.utils.set_random_seed(0)
     inputs = tf.keras.Input((8, 8, 3))
     x = tf.keras.layers.Conv2D(16, 3, padding="same")(inputs)
@@ -198,6 +201,7 @@ ZOO_QUICKNET_SMALL_OPS = {"ADD": 16, "AVERAGE_POOL_2D": 1, "CONV_2D": 5, "DEPTHW
 @pytest.mark.slow
 def test_quicknet_like_at_quicknet_depth_converts_to_the_zoo_models_operators(tmp_path):
     import tensorflow as tf
+    tf.keras.backend.clear_session()  # layer names as in a fresh process (quant_dense)
     tf.keras.utils.set_random_seed(0)
     model = quicknet_like(size=64, blocks=4, filters=(16, 32, 64, 128))
     path = _saved(randomise_batchnorm(model), tmp_path / "deep.keras")

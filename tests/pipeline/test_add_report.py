@@ -89,9 +89,10 @@ def test_keras_models_added_get_speedup_r_s_and_the_fallback_line(tmp_path):
     from tests.pipeline.larq_models import binary_dense_net, quicknet_like, randomise_batchnorm
     tf.keras.utils.set_random_seed(0)
     models = tmp_path / "models"
-    for name, model in (("quicknet_like", quicknet_like()), ("dense_net", binary_dense_net())):
+    for name, build in (("quicknet_like", quicknet_like), ("dense_net", binary_dense_net)):
+        tf.keras.backend.clear_session()  # layer names start afresh: quant_dense, not _1
         path = tmp_path / f"{name}.keras"
-        randomise_batchnorm(model).save(path)
+        randomise_batchnorm(build()).save(path)
         add(AddRequest(path, out=models))
     rows, markdown = _measure_and_report(tmp_path, models)
     for name in ("quicknet_like", "dense_net"):

@@ -130,6 +130,12 @@ def test_tflite_alone_has_unknown_theory_and_its_own_bytes(tmp_path):
     assert manifest["audit"]["lce"]["op_histogram"]["LceBconv2d"] == 2
     assert manifest["input_shape"] == [1, 16, 16, 3]
     assert (manifest["arch"], manifest["algo"]) == ("tiny", "tflite")
+    # named ARCH-ALGO, `algos` reads it like a build, with '?' where the file alone says nothing
+    from bibench_deploy.reports.deployability import collect
+    add(AddRequest(source, name="resnet18-bnn", out=tmp_path / "models"))
+    row = next(r for r in collect(tmp_path / "models", "resnet18") if r.algo == "bnn")
+    cells = row.cells()
+    assert cells[2] == "LceBconv2d x2, LceQuantize x1" and cells[3] == "?" and cells[6] == "?"
 
 
 def test_dab_alone(tmp_path):

@@ -20,6 +20,9 @@ Keys (schema_version 1):
     audit{lce: {...}, fp32: {...}, dabnn: {...}, onnx_fp32: {...}}   see bibench_deploy.pipeline
     deploy{dabnn: {supported, reason}}
     complexity{...}                       see bibench_deploy.complexity
+Models brought in by `add` (bibench_deploy.pipeline.add) have the same layout and keys, plus
+    source{kind: "added", format, path, sha256, bytes}; training{trained: null, test_accuracy: null}
+    and, for a .tflite or .dab alone, complexity{unknown: reason} (theory is never guessed).
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ BATCHNORM_FOLDS_INTO = CONV_LAYERS | DENSE_LAYERS | {"KernelScale", "ChannelScal
 # Weights the convention leaves out (they are in larq's `lq.models.summary`): statistics-based
 # scales, i.e. KernelScale's alpha = mean|W| (derived from the binary weights).
 DERIVED_SCALES = frozenset({"KernelScale"})
+DEPTHWISE_LAYERS = frozenset({"DepthwiseConv2D", "QuantDepthwiseConv2D"})
+# TensorFlow ops a functional model records as TFOpLambda layers (`x + y`) that count zero.
+FREE_TF_OPS = frozenset({"__operators__.add", "math.add", "nn.relu"})
 
 
 def _precision(quantizer: Any) -> int:
@@ -29,8 +32,14 @@ def _precision(quantizer: Any) -> int:
 
 def is_binarized(layer: Any) -> bool:
     """Both operands are binary: the MACs are BOPs."""
-    return (_precision(getattr(layer, "input_quantizer", None)) == 1
-            and _precision(getattr(layer, "kernel_quantizer", None)) == 1)
+    kernel = getattr(layer, "kernel_quantizer", getattr(layer, "depthwise_quantizer", None))
+    return _precision(getattr(layer, "input_quantizer", None)) == 1 and _precision(kernel) == 1
+
+
+def _is_free(layer: Any) -> bool:
+    cls = type(layer).__name__
+    return cls in FREE_LAYERS or (cls == "TFOpLambda"
+                                  and getattr(layer, "symbol", None) in FREE_TF_OPS)
 
 
 def _shape(shape: Any) -> tuple[int, ...]:
@@ -52,8 +61,8 @@ def count_layer(layer: Any) -> dict[str, Any]:
     entry = {"name": layer.name, "type": cls, "kind": "free", "macs": 0, "bops": 0,
              "flops": 0, "binary_params": 0, "fp_params": 0, "batchnorm_params": 0,
              "derived_scale_params": 0}
-    if cls in CONV_LAYERS or cls in DENSE_LAYERS:
-        kernel = layer.kernel.shape
+    if cls in CONV_LAYERS or cls in DENSE_LAYERS or cls in DEPTHWISE_LAYERS:
+        kernel = (layer.depthwise_kernel if cls in DEPTHWISE_LAYERS else layer.kernel).shape
         out = _shape(layer.output_shape)
         macs = prod(out[:-1]) * prod(kernel)  # out positions * (kh*kw*cin*cout or cin*cout)
         bias = int(layer.bias.shape[0]) if getattr(layer, "bias", None) is not None else 0
@@ -70,7 +79,7 @@ def count_layer(layer: Any) -> dict[str, Any]:
             entry.update(kind="unfolded_batchnorm", flops=2 * prod(_shape(layer.output_shape)))
     elif cls in DERIVED_SCALES:
         entry["derived_scale_params"] = _weight_count(layer)
-    elif cls not in FREE_LAYERS:
+    elif not _is_free(layer):
         entry["kind"] = "uncounted"
     return entry
 

@@ -71,7 +71,8 @@ def load_models(models_dir: Path, pattern: str = "*") -> list[ModelFile]:
     dirs = find_model_dirs(Path(models_dir), pattern)
     if not dirs:
         raise FleetError(f"no built models match {pattern!r} under {models_dir}; "
-                         "build one with `bibench-deploy build`")
+                         "build one with `bibench-deploy build` or bring one with "
+                         "`bibench-deploy add`")
     return [model for d in dirs for model in _model_files(d)]
 
 

@@ -61,16 +61,21 @@ def check_request(request: BuildRequest) -> Path:
     get_algorithm(request.algo)
     get_architecture(request.arch)
     DATASETS.get(request.dataset)
-    target = request.out / request.name
-    if target.exists() and not request.force:
+    return check_output(request.out, request.name, request.force)
+
+
+def check_output(out: Path, name: str, force: bool) -> Path:
+    """`out/name`, after checking it may be written: absent or `force`, `out` writable."""
+    target = out / name
+    if target.exists() and not force:
         raise OutputExistsError(f"{target} already exists; pass --force to replace it")
     try:
-        request.out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BibenchError(f"cannot create output directory {request.out}: {exc.strerror}; "
+        raise BibenchError(f"cannot create output directory {out}: {exc.strerror}; "
                            "choose a writable --models-dir") from None
-    if not os.access(request.out, os.W_OK):
-        raise BibenchError(f"output directory {request.out} is not writable; "
+    if not os.access(out, os.W_OK):
+        raise BibenchError(f"output directory {out} is not writable; "
                            "choose a writable --models-dir")
     return target
 
@@ -79,11 +84,20 @@ def build(request: BuildRequest, reporter: Reporter = Reporter()) -> dict[str, A
     target = check_request(request)
     reporter.stage(f"loading dataset {request.dataset}")
     dataset = load_dataset(request.dataset, request.data_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{request.name}.", dir=request.out))
-    try:
+
+    def steps(staging: Path) -> dict[str, Any]:
         reporter.stage("importing TensorFlow, Larq and the LCE converter")
         from bibench_deploy.pipeline.steps import run_steps
-        manifest = run_steps(request, dataset, staging, reporter)
+        return run_steps(request, dataset, staging, reporter)
+    return write_model_dir(target, steps)
+
+
+def write_model_dir(target: Path, produce: Callable[[Path], dict[str, Any]]) -> dict[str, Any]:
+    """Run `produce(staging)` in a temporary directory beside `target`, write its manifest
+    there and move the directory into place only when all of it succeeded."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        manifest = produce(staging)
         manifest["created_utc"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         write_manifest(staging, manifest)
         _move_into_place(staging, target)

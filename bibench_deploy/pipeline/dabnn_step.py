@@ -42,7 +42,7 @@ def onnx_outputs(onnx_model: Any, x_nhwc: np.ndarray) -> np.ndarray:
     return np.asarray(session.run(None, {spec.name: x})[0], dtype=np.float32)
 
 
-def _twin_with_random_batchnorm(model: Any) -> Any:
+def twin_with_random_batchnorm(model: Any) -> Any:
     import tensorflow as tf
     from bibench_deploy.pipeline.untrained import randomize_batchnorm
     twin = tf.keras.models.clone_model(model)
@@ -105,7 +105,7 @@ def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np
         return {}, {"supported": False, "reason": str(exc)}
     files["dabnn"].write_bytes(conversion.model.to_bytes())
     if not trained:
-        deploy_model = _twin_with_random_batchnorm(deploy_model)
+        deploy_model = twin_with_random_batchnorm(deploy_model)
         reference = np.asarray(deploy_model(x, training=False), dtype=np.float32)
         onnx_model = export_onnx(deploy_model)
         conversion = convert_onnx(onnx_model)

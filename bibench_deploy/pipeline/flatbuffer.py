@@ -27,6 +27,8 @@ class Op:
 class Graph:
     ops: list[Op]
     shapes: dict[int, tuple[int, ...]]
+    names: dict[int, str] = field(default_factory=dict)        # tensor names (Keras layer paths)
+    const_bytes: dict[int, int] = field(default_factory=dict)  # bytes of constant tensors' data
 
     def histogram(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -79,16 +81,19 @@ def _macs(op_type: str, inputs: list[int], outputs: list[int], shapes: dict, opt
 def read_graph(flatbuffer: bytes) -> Graph:
     from tensorflow.lite.python import schema_py_generated as schema
     model = schema.ModelT.InitFromPackedBuf(bytearray(flatbuffer), 0)
-    names = _builtin_names()
+    builtin_names = _builtin_names()
     subgraph = model.subgraphs[0]
     shapes = {i: tuple(int(d) for d in (t.shape if t.shape is not None else []))
               for i, t in enumerate(subgraph.tensors)}
+    names = {i: t.name.decode() if t.name else "" for i, t in enumerate(subgraph.tensors)}
+    const_bytes = {i: len(model.buffers[t.buffer].data) for i, t in enumerate(subgraph.tensors)
+                   if t.buffer and model.buffers[t.buffer].data is not None}
     ops = []
     for raw in subgraph.operators:
-        op_type = _op_type(model.operatorCodes[raw.opcodeIndex], names)
+        op_type = _op_type(model.operatorCodes[raw.opcodeIndex], builtin_names)
         inputs = [int(i) for i in (raw.inputs if raw.inputs is not None else [])]
         outputs = [int(i) for i in (raw.outputs if raw.outputs is not None else [])]
         options = _custom_options(raw) if op_type in LCE_OPS else {}
         ops.append(Op(op_type, inputs, outputs, _macs(op_type, inputs, outputs, shapes, options),
                       sum(prod(shapes.get(o, ())) for o in outputs), options))
-    return Graph(ops, shapes)
+    return Graph(ops, shapes, names, const_bytes)

@@ -34,15 +34,21 @@ def randomize_untrained(model: Any, seed: int) -> dict[str, Any]:
     return {"seed": seed, "batchnorms": batchnorms, "constant_weights": weights}
 
 
+_BATCHNORM_DRAWS = {"gamma": lambda rng, shape: rng.uniform(*SCALE_RANGE, shape),
+                    "beta": lambda rng, shape: rng.normal(0, SHIFT_STD, shape),
+                    "moving_mean": lambda rng, shape: rng.normal(0, 2.0, shape),
+                    "moving_variance": lambda rng, shape: rng.uniform(0.5, 4.0, shape)}
+
+
 def randomize_batchnorm(model: Any, rng: np.random.Generator) -> int:
-    """Random gamma, beta and statistics for every BatchNormalization; return how many."""
+    """Random gamma, beta and statistics for every BatchNormalization (also those without gamma
+    or beta, e.g. QuickNet's); return how many."""
     import tensorflow as tf
     count = 0
     for layer in model.layers:
         if isinstance(layer, tf.keras.layers.BatchNormalization):
-            gamma, beta, mean, var = (w.shape for w in layer.get_weights())
-            layer.set_weights([rng.uniform(*SCALE_RANGE, gamma), rng.normal(0, SHIFT_STD, beta),
-                               rng.normal(0, 2.0, mean), rng.uniform(0.5, 4.0, var)])
+            layer.set_weights([_BATCHNORM_DRAWS[w.name.split("/")[-1].split(":")[0]](rng, w.shape)
+                               for w in layer.weights])
             count += 1
     return count
 

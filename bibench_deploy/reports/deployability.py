@@ -37,9 +37,10 @@ class Row:
             return (self.algo, self.operator, self.missing, "", "", "", "", "", "", self.dabnn)
         audit, training = self.manifest["audit"]["lce"], self.manifest["training"]
         size = self.manifest["artefacts"]["lce"]["bytes"]
-        return (self.algo, self.operator, lce_ops(audit), _pct(audit["binary_mac_share"]),
-                extra_ops(audit), f"{size / 1e6:.2f} MB", f"{audit['max_abs_diff']:.3g}",
-                _pct(audit["top1_agreement"]), _pct(training.get("test_accuracy")), self.dabnn)
+        diff = audit.get("max_abs_diff")  # absent for a flatbuffer added without its Keras model
+        return (self.algo, self.operator, lce_ops(audit), _pct(audit.get("binary_mac_share")),
+                extra_ops(audit), f"{size / 1e6:.2f} MB", "?" if diff is None else f"{diff:.3g}",
+                _pct(audit.get("top1_agreement")), _pct(training.get("test_accuracy")), self.dabnn)
 
 
 def _pct(value: Optional[float]) -> str:
@@ -49,11 +50,13 @@ def _pct(value: Optional[float]) -> str:
 def lce_ops(audit: dict[str, Any]) -> str:
     hist = audit["op_histogram"]
     lce = [f"{k} x{v}" for k, v in hist.items() if k.startswith("Lce")]
-    extra = [f"{k} x{v['count']}" for k, v in audit["extra_float_ops"].items()]
+    extra = [f"{k} x{v['count']}" for k, v in audit.get("extra_float_ops", {}).items()]
     return ", ".join(lce) + (f"; float: {', '.join(extra)}" if extra else "")
 
 
 def extra_ops(audit: dict[str, Any]) -> str:
+    if "extra_float_flops" not in audit:
+        return "?"
     flops = audit["extra_float_flops"]
     return "0" if not flops else f"{flops / 1e6:.3f} MFLOPs"
 

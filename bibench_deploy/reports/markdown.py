@@ -53,6 +53,14 @@ def _aggregate_table(rows: list[dict[str, Any]]) -> str:
                             number(r["test_accuracy_pct"], " %")] for r in rows])
 
 
+UNKNOWN = "unknown"
+
+
+def theory(row: dict[str, Any], key: str, unit: str = "") -> str:
+    """A theory column: 'unknown' where the model's theory is unknown, never a guess."""
+    return UNKNOWN if row.get("theory") == UNKNOWN else number(row[key], unit)
+
+
 def _cell_table(rows: list[dict[str, Any]]) -> str:
     headers = ["device", "model", "engine", "latency ms [95 % CI]", "FP32 ms", "speedup [95 % CI]",
                "r_s", "measured / r_s", "size ratio / r_c", "binary MACs", "extra float ops",
@@ -62,8 +70,8 @@ def _cell_table(rows: list[dict[str, Any]]) -> str:
         interval(r["latency_median_ms"], r["latency_ci95_low_ms"], r["latency_ci95_high_ms"]),
         number(r["fp32_latency_median_ms"]),
         interval(r["speedup_measured_x"], r["speedup_ci95_low_x"], r["speedup_ci95_high_x"], "x"),
-        number(r["speedup_theoretical_x"], "x"), number(r["speedup_deviation"]),
-        f"{number(r['size_ratio_measured_x'], 'x')} / {number(r['compression_theoretical_x'], 'x')}",
+        theory(r, "speedup_theoretical_x", "x"), theory(r, "speedup_deviation"),
+        f"{number(r['size_ratio_measured_x'], 'x')} / {theory(r, 'compression_theoretical_x', 'x')}",
         number(r["binary_mac_coverage_pct"], " %"),
         MISSING if r["extra_float_flops"] is None else f"{r['extra_float_flops']:,}",
         f"{r['repeats'] or MISSING} ({r['stop_reason'] or MISSING})", number(r["load_busy_max_pct"], " %"),

@@ -18,7 +18,7 @@ from bibench_deploy.reports.load import Run, load_manifests, load_run
 from bibench_deploy.reports.markdown import render_markdown
 from bibench_deploy.reports.schema import (AGGREGATE_FIELDS, COMPARE_FIELDS, HEADLINE_FIELDS,
                                            SUMMARY_FIELDS, UNDEPLOYABLE_FIELDS, csv_text)
-from bibench_deploy.reports.summary import summarize
+from bibench_deploy.reports.summary import manifest_value, summarize
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 FORMATS = ("csv", "md", *FIGURE_FORMATS)
@@ -40,7 +40,7 @@ def build_report(run_dir: Path, models_dir: Path) -> Report:
     manifests, problems = load_manifests(models_dir, [r["model"] for r in run.rows])
     summary, join_warnings = summarize(run.rows, manifests)
     warnings = [*run.warnings, *_missing_warnings(models_dir, problems), *join_warnings,
-                *_version_warnings(run, manifests)]
+                *_version_warnings(run, manifests), *_fallback_warnings(manifests)]
     best = headline(run.rows, summary)
     aggregates = aggregate(best)
     return Report(run, summary, aggregates, undeployable(summary, manifests), warnings, best,
@@ -52,6 +52,16 @@ def _missing_warnings(models_dir: Path, problems: dict[str, str]) -> list[str]:
         return []
     return [f"no usable manifest under {models_dir} for {len(problems)} model(s): {', '.join(problems)}; "
             "their rows have latency only"] + [f"{name}: {why}" for name, why in problems.items()]
+
+
+def _fallback_warnings(manifests: dict[str, dict[str, Any]]) -> list[str]:
+    """The audit's one-line float fallback finding of each model that has one."""
+    lines = []
+    for name, manifest in sorted(manifests.items()):
+        fallback = manifest_value(manifest, "audit.lce.float_fallback") or {}
+        if fallback.get("layers"):
+            lines.append(f"{name}: {fallback['line']}")
+    return lines
 
 
 def _version_warnings(run: Run, manifests: dict[str, dict[str, Any]]) -> list[str]:

@@ -58,6 +58,9 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("test_accuracy_pct", float, "test accuracy from the manifest, %; empty if untrained"),
     Column("model_sha256", str, "sha256 of the measured binary model file"),
     Column("sha256_matches_manifest", bool, "measured files are the manifest's artefacts"),
+    Column("theory", str, "counted (r_s, r_c, OPs from the model's Keras graph), unknown (a model "
+           "added as a .tflite or .dab alone: theory columns empty, never guessed), or empty "
+           "without a manifest"),
     Column("note", str, "why a number is missing, or where the baseline came from"),
 )
 

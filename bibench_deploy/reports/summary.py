@@ -101,10 +101,19 @@ def _sha_matches(row, base, manifests) -> bool | None:
     return all(m == b for m, b in known) if known else None
 
 
+def theory_status(manifest: dict[str, Any] | None) -> str | None:
+    """counted | unknown (the manifest says why) | None without a manifest."""
+    if manifest is None:
+        return None
+    return "unknown" if manifest_value(manifest, "complexity.unknown") else "counted"
+
+
 def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
     manifest = manifests.get(row["model"])
     if manifest is None:
         notes.append("no manifest: theory, size and audit columns empty")
+    elif theory_status(manifest) == "unknown":
+        notes.append(f"theory unknown: {manifest_value(manifest, 'complexity.unknown')}")
     if row["status"] not in MEASURED and row.get("error"):
         notes.insert(0, row["error"])
     if base is not None and base["status"] not in MEASURED and row["status"] in MEASURED:
@@ -138,6 +147,7 @@ def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
         "extra_float_flops": manifest_value(manifest, "audit.lce.extra_float_flops"),
         "ops": totals("ops"), "fp32_flops": totals("fp32_flops"),
         "test_accuracy_pct": None if accuracy is None else 100 * accuracy,
+        "theory": theory_status(manifest),
         "model_sha256": row.get("model_sha256"), "sha256_matches_manifest": _sha_matches(row, base, manifests),
         "note": "; ".join(notes) or None,
     }

@@ -100,3 +100,25 @@ def test_unfolded_batchnorms_are_the_flatbuffers_adds(algo):
     adds = sum(op.output_elements for op in read_graph(convert(deploy)).ops if op.type == "ADD")
     unfolded = count_model(deploy)["totals"]["unfolded_batchnorm_flops"]
     assert adds == unfolded // 2 and (adds > 0) == (algo != "bnn")
+
+def test_depthwise_convs_and_functional_additions_are_counted():
+    import larq as lq
+    import tensorflow as tf
+    inputs = tf.keras.Input((8, 8, 4))
+    x = tf.keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False)(inputs)
+    x = lq.layers.QuantDepthwiseConv2D(3, padding="same", input_quantizer="ste_sign",
+                                       depthwise_quantizer="ste_sign", use_bias=False)(x) + x
+    model = tf.keras.Model(inputs, x)
+    result = count_model(model)
+    assert result["uncounted"] == []
+    assert result["totals"]["flops"] == 8 * 8 * 3 * 3 * 4   # float depthwise MACs
+    assert result["totals"]["bops"] == 8 * 8 * 3 * 3 * 4    # binarized depthwise MACs
+    profile = lq.models.ModelProfile(model)                 # larq's own count agrees
+    assert (profile.op_count("mac", 32), profile.op_count("mac", 1)) == (2304, 2304)
+
+
+def test_other_functional_ops_stay_uncounted():
+    import tensorflow as tf
+    inputs = tf.keras.Input((4,))
+    model = tf.keras.Model(inputs, tf.math.exp(inputs))
+    assert len(count_model(model)["uncounted"]) == 1

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from bibench_deploy.cli import app
-from bibench_deploy.errors import BibenchError
+from bibench_deploy.errors import UsageError
 
 
 def parse_input_shape(text: Optional[str]) -> Optional[tuple[int, int, int]]:
@@ -19,7 +19,7 @@ def parse_input_shape(text: Optional[str]) -> Optional[tuple[int, int, int]]:
     except ValueError:
         dims = ()
     if len(dims) != 3 or min(dims) < 1:
-        raise BibenchError(f"--input-shape expects H,W,C (three positive integers), got {text!r}")
+        raise UsageError(f"--input-shape expects H,W,C (three positive integers), got {text!r}")
     return dims  # type: ignore[return-value]
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from bibench_deploy.errors import BibenchError
+from bibench_deploy.errors import BibenchError, UsageError
 from bibench_deploy.manifest import sha256_file
 from bibench_deploy.pipeline.build import (Reporter, artefacts, base_manifest, check_output,
                                            write_model_dir)
@@ -60,7 +60,7 @@ class AddRequest:
 def source_format(path: Path) -> str:
     """keras | h5 | savedmodel | tflite | dab, or a clear error."""
     if not path.exists():
-        raise BibenchError(f"{path}: no such file or directory")
+        raise UsageError(f"{path}: no such file or directory")
     if path.is_dir():
         if (path / "saved_model.pb").is_file():
             return "savedmodel"
@@ -102,7 +102,7 @@ def check_add_request(request: AddRequest) -> tuple[str, Path]:
     fmt = source_format(request.model)
     name = request.resolved_name
     if not NAME_PATTERN.fullmatch(name):
-        raise BibenchError(f"--name {name!r}: use letters, digits, '_', '.', '-' "
+        raise UsageError(f"--name {name!r}: use letters, digits, '_', '.', '-' "
                            "(starting with a letter or digit)")
     if request.fp32 not in FP32_CHOICES:
         fp32_format = source_format(Path(request.fp32))

@@ -48,7 +48,7 @@ def test_unreadable_files(cli, tmp_path, filename, content, expected):
 
 
 def test_missing_file(cli, tmp_path):
-    line = one_error_line(cli("add", str(tmp_path / "absent.keras")))
+    line = one_error_line(cli("add", str(tmp_path / "absent.keras")), code=2)  # a path that does not exist
     assert "no such file or directory" in line
 
 
@@ -80,5 +80,6 @@ def test_existing_name_without_force(cli, tmp_path):
 def test_bad_options(cli, tmp_path, args, expected):
     path = tmp_path / "model.tflite"
     path.write_bytes(b"x")
-    line = one_error_line(cli("add", str(path), *args, "--out", str(tmp_path / "models")))
+    # a wrong command line: exit 2 (README, conventions)
+    line = one_error_line(cli("add", str(path), *args, "--out", str(tmp_path / "models")), code=2)
     assert expected in line

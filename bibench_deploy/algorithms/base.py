@@ -52,17 +52,32 @@ class Algorithm:
 
     def quant_conv(self, x: Any, filters: int, kernel_size: int, strides: int, name: str,
                    deploy: bool) -> Any:
-        """The `QuantConv2D` with this algorithm's quantizers (same-one padding, no bias)."""
+        """The `QuantConv2D` with this algorithm's quantizers (no bias).
+
+        The binarized input is padded with +1 after quantizing, at every stride. Stride 1 is
+        TF "same" padding, symmetric for odd kernels (larq quantizes, then pads). Other strides
+        pad like PyTorch's `padding=k//2` (BiBench): the input quantizer pads its output
+        (`PaddedInput`) in front of a "valid" conv. A deploy form whose input quantizer maps 0
+        to +1 pads the float input with zeros instead: the same operand (deploy quantizers are
+        elementwise; XNOR-Net's naive beta * sign(a) maps 0 to 0), in the form the LCE
+        converter and the daBNN export run (see `symmetric_padding`).
+        """
         import larq as lq
         from bibench_deploy.algorithms.layers import symmetric_padding
+        from bibench_deploy.algorithms.quantizers import MeanScaledSign, PaddedInput
         _quiet_starved_weights_warning()
-        from bibench_deploy.algorithms.quantizers import MeanScaledSign
-        x, padding = symmetric_padding(x, kernel_size, strides, name)
+        input_quantizer, padding = self.input_quantizer(deploy), "same"
+        if strides != 1:
+            padding = "valid"
+            if deploy and _binarizes_zero_to_plus_one(input_quantizer):
+                x = symmetric_padding(x, kernel_size, name)
+            else:
+                input_quantizer = PaddedInput(input_quantizer, kernel_size // 2, 1.0)
         kernel_quantizer = self.kernel_quantizer(deploy)
         scale_after = deploy and isinstance(kernel_quantizer, MeanScaledSign)
         conv = lq.layers.QuantConv2D(
             filters, kernel_size, strides=strides, padding=padding, pad_values=1.0,
-            use_bias=False, input_quantizer=self.input_quantizer(deploy),
+            use_bias=False, input_quantizer=input_quantizer,
             kernel_quantizer="ste_sign" if scale_after else kernel_quantizer,
             kernel_initializer="glorot_normal", name=name)
         y = conv(x)
@@ -104,3 +119,11 @@ def _quiet_starved_weights_warning() -> None:
     """BiBench trains without a weight clip constraint; larq warns about that on every layer."""
     import logging
     logging.getLogger("larq.layers_base").setLevel(logging.ERROR)
+
+
+def _binarizes_zero_to_plus_one(quantizer: Any) -> bool:
+    """quantizer(0) == +1, probed on a fresh instance (zeros padded before it become +1)."""
+    import larq as lq
+    import tensorflow as tf
+    probe = lq.quantizers.get(lq.quantizers.serialize(lq.quantizers.get(quantizer)))
+    return bool(tf.reduce_all(probe(tf.zeros((1, 1, 1, 1))) == 1.0))

@@ -21,20 +21,19 @@ def hardtanh(x: Any, name: str) -> Any:
     return _layer_classes()["Hardtanh"](name=name)(x)
 
 
-def symmetric_padding(x: Any, kernel_size: int, strides: int, name: str) -> tuple[Any, str]:
-    """Pad like PyTorch's `padding=k//2` (BiBench) where TF's "same" would pad asymmetrically.
+def symmetric_padding(x: Any, kernel_size: int, name: str) -> Any:
+    """Zero-pad like PyTorch's `padding=k//2` (BiBench) in front of a strided binary conv.
 
-    With stride 2 on an even input TF pads 0 before and 1 after, which shifts the sampling grid
-    by one pixel against the 1x1 shortcut and cannot be expressed in daBNN. Zeros become +1 after
-    binarisation, the same value as LCE's same-one padding. Returns (tensor, conv padding).
-    Only for binary convs: LCE 0.16 converts ZeroPadding2D -> QuantConv2D(valid) correctly
-    (PAD + LceBconv2d) but fuses ZeroPadding2D -> float Conv2D(valid, stride 2) into a SAME
+    Deploy forms only, in front of an elementwise sign: zeros binarize to +1, so this is the
+    +1 padding of the binarized input (what training computes with `PaddedInput`), as an
+    explicit ZeroPadding2D -> QuantConv2D("valid") that the LCE converter runs as PAD +
+    LceBconv2d and the daBNN export reads. TF's "same" would pad 0 before and 1 after with
+    stride 2 on an even input, shifting the sampling grid against the 1x1 shortcut. Only for
+    binary convs: LCE 0.16 fuses ZeroPadding2D -> float Conv2D(valid, stride 2) into a SAME
     CONV_2D, which computes something else.
     """
-    if strides == 1:
-        return x, "same"
     import tensorflow as tf
-    return tf.keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x), "valid"
+    return tf.keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
 
 
 def channel_shift(x: Any, name: str) -> Any:

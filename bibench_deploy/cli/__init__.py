@@ -31,7 +31,8 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def _register() -> None:
-    from bibench_deploy.cli import algos, build, convert, devices, report, run  # noqa: F401
+    from bibench_deploy.cli import (algos, build, convert, devices, import_checkpoint,  # noqa: F401
+                                    report, run)
 
 
 def main() -> None:

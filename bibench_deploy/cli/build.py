@@ -26,6 +26,8 @@ def build(
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("models"), "--out", help="Models directory."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory."),
+    padding: str = typer.Option("one", "--padding", help="Binary conv padding: one (+1, LCE's "
+                                "fast same-one padding, daBNN) or zero (BiBench's semantics)."),
 ) -> None:
     """Train ALGO on ARCH, convert to LCE and FP32 flatbuffers, audit, write models/ARCH-ALGO/."""
     from bibench_deploy.pipeline.build import BuildRequest, build as run_build
@@ -35,7 +37,8 @@ def build(
     if optimizer not in ("adam", "sgd"):
         raise BibenchError(f"unknown optimizer {optimizer!r}: use --optimizer adam or sgd")
     request = BuildRequest(algo, arch, dataset, data_dir,
-                           TrainConfig(epochs, batch_size, lr, optimizer, seed), out, force)
+                           TrainConfig(epochs, batch_size, lr, optimizer, seed), out, force,
+                           padding)
     with RichReporter() as reporter:
         manifest = run_build(request, reporter)
     print_build_summary(manifest, out / request.name)

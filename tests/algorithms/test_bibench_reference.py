@@ -111,7 +111,7 @@ def relative_error(actual, expected):
     return float(np.max(np.abs(actual - expected)) / np.max(np.abs(expected)))
 
 
-def compare_with_bibench(algo, variant, positions):
+def compare_with_bibench(algo, variant, positions=(slice(None), slice(None))):
     model, params = larq_conv(algo)
     g = REFERENCE["g"] * (REFERENCE["interior"] if variant == "interior" else 1.0)
     y, grads = run(model, params, g)
@@ -130,6 +130,19 @@ def test_stride2_conv_trains_with_bibench_values_and_gradients(name):
     interior = (slice(1, None), slice(1, None))
     errors = compare_with_bibench(ALGORITHMS.get(name), "interior", interior)
     assert max(errors.values()) <= RTOL, errors
+
+
+@pytest.mark.parametrize("name", ["bnn", "xnor", "dorefa", "bireal", "xnorpp", "reactnet",
+                                  "recu", "fda"])
+def test_with_zero_padding_every_output_and_gradient_is_bibench_s(name):
+    errors = compare_with_bibench(ALGORITHMS.get(name).with_padding("zero"), "full")
+    assert max(errors.values()) <= RTOL, errors
+
+
+def test_plus_one_padding_differs_from_bibench_on_the_border():
+    """The comparison sees padding: with +1 the outputs that read it are not BiBench's."""
+    errors = compare_with_bibench(ALGORITHMS.get("bnn"), "full")
+    assert errors["y"] > 0.01
 
 
 def test_the_reference_covers_every_extra_parameter_gradient():

@@ -56,3 +56,17 @@ def test_zero_padded_convs_run_in_lce_bconv_and_match_keras(name, fp32_graph):  
     assert audit["extra_float_ops"]["SUB"]["count"] == 1  # the stride-2 conv's correction
     assert audit["extra_float_ops"]["SUB"]["flops"] == 8 * 8 * 32
     assert audit["top1_agreement"] >= 0.99 and audit["max_abs_diff"] < 1e-3
+
+
+@pytest.mark.parametrize("name", ["bnn", "recu", "dorefa"])
+def test_centring_keeps_every_bit_of_a_zero_padded_conv(name):
+    from bibench_deploy.pipeline.thresholds import centre_thresholds
+    from tests.pipeline.test_thresholds import conv1_bits_and_output, float64_deploy
+    model = float64_deploy(zero(name))
+    x = images(16)
+    bits, out = conv1_bits_and_output(model, x)
+    summary = centre_thresholds(model)
+    bits_after, out_after = conv1_bits_and_output(model, x)
+    assert summary["batchnorms"] >= 1 and summary["near_ties"] >= 2
+    np.testing.assert_array_equal(bits, bits_after)
+    np.testing.assert_allclose(out, out_after, rtol=1e-9, atol=1e-9)

@@ -17,17 +17,21 @@ CONV_TYPES = {"bnn": "BNNConv", "xnor": "XNORConv", "dorefa": "DoReFaConv",
 
 
 def trained_model(arch, algo, steps=3, epochs=2, seed=0):
-    """A few Adam steps per epoch on random data, BiBench's schedules applied per epoch."""
+    """A few Adam steps per epoch, BiBench's schedules applied per epoch, on a learnable toy
+    task (noise plus one fixed pattern per class), so that the network develops margins."""
     torch.manual_seed(seed)
     model = bibench_resnet(arch, algo)
     optimizer = torch.optim.Adam(model.parameters(), 1e-2)
     rng = np.random.default_rng(seed)
+    patterns = rng.normal(size=(10, 3, 32, 32)).astype("float32")
     for epoch in range(epochs):
         set_epoch(model, epoch, epochs)
         model.train()
         for _ in range(steps):
-            x = torch.from_numpy(rng.normal(size=(16, 3, 32, 32)).astype("float32"))
-            y = torch.from_numpy(rng.integers(0, 10, 16))
+            labels = rng.integers(0, 10, 32)
+            x = torch.from_numpy(rng.normal(size=(32, 3, 32, 32)).astype("float32")
+                                 + patterns[labels])
+            y = torch.from_numpy(labels)
             loss = torch.nn.functional.cross_entropy(model(x), y)
             optimizer.zero_grad()
             loss.backward()

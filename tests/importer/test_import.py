@@ -58,9 +58,15 @@ def import_request(tmp_path, algo="bnn", padding="zero", arch="resnet20_bibench"
                         padding=padding)
 
 
-def test_bnn_checkpoint_imports_exactly_with_zero_padding(bnn_checkpoint, tmp_path):
+@pytest.fixture(scope="module")
+def imported_bnn(bnn_checkpoint, tmp_path_factory):
     checkpoint, reference, _ = bnn_checkpoint
-    manifest = import_checkpoint(checkpoint, import_request(tmp_path), reference)
+    tmp_path = tmp_path_factory.mktemp("imported")
+    return import_checkpoint(checkpoint, import_request(tmp_path), reference), tmp_path
+
+
+def test_bnn_checkpoint_imports_exactly_with_zero_padding(imported_bnn):
+    manifest, tmp_path = imported_bnn
     audit, imported = manifest["audit"]["lce"], manifest["import"]
     assert manifest["padding"] == "zero" and manifest["training"]["imported"]
     assert audit["binary_mac_share"] == 1.0 and audit["numerics_enforced"]
@@ -76,9 +82,46 @@ def test_bnn_checkpoint_imports_exactly_with_zero_padding(bnn_checkpoint, tmp_pa
     assert load_manifest(tmp_path / "models" / "resnet20_bibench-bnn")["name"] == manifest["name"]
 
 
+def test_an_imported_model_runs_and_reports_like_a_built_one(imported_bnn):
+    from bibench_deploy.fleet.engines.base import Measure
+    from bibench_deploy.fleet.run import RunSettings, run_fleet
+    from bibench_deploy.reports.report import build_report
+    _, tmp_path = imported_bnn
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("devices:\n  - name: host\n    transport: local\n"
+                     f"    work_dir: {tmp_path / 'work'}\n    threads: [1]\n"
+                     "    engines:\n      lce_interpreter: {}\n")
+    settings = RunSettings(fleet=str(fleet), models_dir=str(tmp_path / "models"),
+                           measure=Measure(warmup_runs=1, min_iters=5, min_secs=0.01,
+                                           max_secs=30, repeats=1), max_parallel=1)
+    run_dir = run_fleet(settings, tmp_path / "reports").run_dir
+    report = build_report(run_dir, tmp_path / "models")
+    [row] = report.summary
+    assert row["model"] == "resnet20_bibench-bnn" and row["status"] in ("ok", "unstable")
+    assert row["binary_mac_coverage_pct"] == 100.0
+
+
 def test_plus_one_padding_records_its_agreement_and_exports_dabnn(bnn_checkpoint, tmp_path):
     checkpoint, reference, _ = bnn_checkpoint
     manifest = import_checkpoint(checkpoint, import_request(tmp_path, padding="one"), reference)
     numerics = manifest["import"]["keras_float64_vs_bibench_float64"]
     assert numerics["enforced"] is False and numerics["max_abs_diff"] > 1e-3
     assert manifest["deploy"]["dabnn"]["supported"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", ["bnn", "bireal", "reactnet", "dorefa", "recu", "xnor",
+                                  "xnorpp", "fda"])
+@pytest.mark.parametrize("arch", ["resnet18", "resnet20_bibench"])
+def test_every_algorithm_imports_exactly_on_lce(arch, algo, tmp_path):
+    model = trained_model(arch, algo, steps=15)
+    checkpoint = save_checkpoint(model, tmp_path / "c.pth", algo, prefix="arch.")
+    from tests.importer.conftest import reference_file
+    reference = reference_file(model, tmp_path / "ref.npz")
+    manifest = import_checkpoint(checkpoint, import_request(tmp_path, algo, arch=arch),
+                                 reference)
+    assert manifest["audit"]["lce"]["binary_mac_share"] == 1.0
+    assert manifest["audit"]["lce"]["float_fallback_macs"] == 0
+    imported = manifest["import"]
+    assert imported["keras_float64_vs_bibench_float64"]["top1_agreement"] == 1.0
+    assert imported["pytorch_reference"]["lce_vs_pytorch_float32"]["top1_agreement"] >= 0.99

@@ -11,7 +11,7 @@ DEMO_MODEL ?= resnet20-bnn
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,import]"
 	touch $@
 
 demo: $(BIN)/bibench-deploy

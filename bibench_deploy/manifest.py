@@ -12,7 +12,8 @@ Layout of `models/<arch>-<algo>/`:
     manifest.json
 
 Keys (schema_version 1):
-    name, arch, algo, created_utc, tool_version, versions{tensorflow, larq, larq_compute_engine}
+    name, arch, algo, padding ("one": binary convs pad with +1; "zero": BiBench's 0),
+    created_utc, tool_version, versions{tensorflow, larq, larq_compute_engine}
     dataset{name, description, train_samples, test_samples}, input_shape [1, H, W, C], num_classes
     training{epochs, trained, optimizer, lr, batch_size, seed, history[{epoch, loss,
              train_accuracy, test_accuracy}], test_accuracy}

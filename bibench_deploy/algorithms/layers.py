@@ -21,20 +21,34 @@ def hardtanh(x: Any, name: str) -> Any:
     return _layer_classes()["Hardtanh"](name=name)(x)
 
 
-def symmetric_padding(x: Any, kernel_size: int, strides: int, name: str) -> tuple[Any, str]:
-    """Pad like PyTorch's `padding=k//2` (BiBench) where TF's "same" would pad asymmetrically.
+def symmetric_padding(x: Any, kernel_size: int, name: str) -> Any:
+    """Zero-pad like PyTorch's `padding=k//2` (BiBench) in front of a strided binary conv.
 
-    With stride 2 on an even input TF pads 0 before and 1 after, which shifts the sampling grid
-    by one pixel against the 1x1 shortcut and cannot be expressed in daBNN. Zeros become +1 after
-    binarisation, the same value as LCE's same-one padding. Returns (tensor, conv padding).
-    Only for binary convs: LCE 0.16 converts ZeroPadding2D -> QuantConv2D(valid) correctly
-    (PAD + LceBconv2d) but fuses ZeroPadding2D -> float Conv2D(valid, stride 2) into a SAME
+    Deploy forms only, in front of an elementwise sign: zeros binarize to +1, so this is the
+    +1 padding of the binarized input (what training computes with `PaddedInput`), as an
+    explicit ZeroPadding2D -> QuantConv2D("valid") that the LCE converter runs as PAD +
+    LceBconv2d and the daBNN export reads. TF's "same" would pad 0 before and 1 after with
+    stride 2 on an even input, shifting the sampling grid against the 1x1 shortcut. Only for
+    binary convs: LCE 0.16 fuses ZeroPadding2D -> float Conv2D(valid, stride 2) into a SAME
     CONV_2D, which computes something else.
     """
-    if strides == 1:
-        return x, "same"
     import tensorflow as tf
-    return tf.keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x), "valid"
+    return tf.keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
+
+
+def padding_correction(y: Any, conv: Any, conv_input: Any, offset: float, name: str) -> Any:
+    """y - offset * (what `conv`'s binary kernel sums over the padded taps of each output).
+
+    `conv` reads its binarized input padded with +1; subtracting the constant conv(P, W_b),
+    P = the padding alone (1 on padded pixels, 0 inside), gives the conv of the input padded
+    with 1 - offset, exactly (integer sums of +-1 in float32). Derived from the trained
+    kernel of `conv` with the deploy conv's kernel quantizer.
+    """
+    import larq as lq
+    return _layer_classes()["PaddingCorrection"](
+        source=conv.name, kernel_quantizer=lq.quantizers.serialize(conv.kernel_quantizer),
+        input_size=[int(d) for d in conv_input.shape[1:3]], kernel_size=int(conv.kernel_size[0]),
+        strides=int(conv.strides[0]), offset=float(offset), name=name)(y)
 
 
 def channel_shift(x: Any, name: str) -> Any:
@@ -118,6 +132,51 @@ def _define_classes() -> None:
             return {**super().get_config(), "source": self.source}
 
     @register
+    class PaddingCorrection(tf.keras.layers.Layer):
+        """A derived constant subtracted after a +1-padded binary conv (see padding_correction).
+
+        Subtracted on the flattened tensor: LCE 0.16 fuses an [H, W, C]-shaped constant that
+        directly follows a binary conv into its bias, and the interpreter then aborts.
+        """
+
+        def __init__(self, source: str, kernel_quantizer: Any, input_size: list[int],
+                     kernel_size: int, strides: int, offset: float, **kwargs):
+            super().__init__(**kwargs)
+            self.source, self.kernel_quantizer = source, kernel_quantizer
+            self.input_size, self.kernel_size = list(input_size), int(kernel_size)
+            self.strides, self.offset = int(strides), float(offset)
+
+        def build(self, input_shape):
+            self.elements = prod(int(d) for d in input_shape[1:])
+            self.correction = self.add_weight(name="correction", shape=(self.elements,),
+                                              initializer="zeros", trainable=False)
+
+        def call(self, inputs):
+            flat = tf.reshape(inputs, [-1, self.elements]) - self.correction
+            return tf.reshape(flat, tf.shape(inputs))
+
+        def derive(self, source_layer) -> None:
+            import larq as lq
+            latent = tf.convert_to_tensor(source_layer.kernel)
+            kernel = lq.quantizers.get(self.kernel_quantizer)(latent)
+            pad = self.kernel_size // 2
+            padding_only = tf.pad(tf.zeros([1, *self.input_size, latent.shape[2]], latent.dtype),
+                                  [[0, 0], [pad, pad], [pad, pad], [0, 0]], constant_values=1.0)
+            sums = tf.nn.conv2d(padding_only, tf.cast(kernel, latent.dtype), self.strides,
+                                "VALID")
+            self.correction.assign(tf.cast(tf.reshape(self.offset * sums, [-1]),
+                                           self.correction.dtype))
+
+        def extra_flops(self) -> int:
+            return self.elements  # one SUB per output element (the reshapes move no data)
+
+        def get_config(self):
+            return {**super().get_config(), "source": self.source,
+                    "kernel_quantizer": self.kernel_quantizer, "input_size": self.input_size,
+                    "kernel_size": self.kernel_size, "strides": self.strides,
+                    "offset": self.offset}
+
+    @register
     class ChannelScale(tf.keras.layers.Layer):
         def build(self, input_shape):
             self.alpha = self.add_weight(name="alpha", shape=(input_shape[-1],),
@@ -170,7 +229,8 @@ def _define_classes() -> None:
             return self.elements  # one MUL per output element (the reshapes move no data)
 
     _CLASSES.update({cls.__name__: cls for cls in (Hardtanh, KernelScale, ChannelShift, ChannelScale,
-                                                    SampleScale, SpatialScale)})
+                                                    SampleScale, SpatialScale,
+                                                    PaddingCorrection)})
 
 
 def custom_objects() -> dict[str, Any]:

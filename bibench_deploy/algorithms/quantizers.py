@@ -202,3 +202,38 @@ class MeanCentredSign(BinaryQuantizer):
     def call(self, inputs):
         axes = list(range(inputs.shape.rank - 1))
         return identity_sign(inputs - tf.reduce_mean(inputs, axis=axes))
+
+
+@register_quantizer("padded_input")
+class PaddedInput(lq.quantizers.Quantizer):
+    r"""The input operand of a 'valid' binary conv: `quantizer(a)`, then padded with `value`.
+
+    Quantize first, then pad, as BiBench does (`F.conv2d(padding=k // 2)` on the binarized
+    input): statistics a quantizer takes over its input (XNOR-Net's beta, ReCU's per-sample
+    variance) never see the padding, and neither do gradients. The padding is PyTorch's
+    symmetric `pad` pixels on each side, with the binary conv's padding value (+1 or 0).
+    """
+
+    def __init__(self, quantizer, pad: int, value: float, **kwargs):
+        super().__init__(**kwargs)
+        self.quantizer = lq.quantizers.get(quantizer)
+        self.pad, self.value = int(pad), float(value)
+
+    @property
+    def precision(self):
+        return getattr(self.quantizer, "precision", None)
+
+    def call(self, inputs, training=None):
+        quantized = self.quantizer(inputs, training=training)
+        pads = [[0, 0], [self.pad, self.pad], [self.pad, self.pad], [0, 0]]
+        return tf.pad(quantized, pads, constant_values=self.value)
+
+    def compute_output_shape(self, input_shape):
+        shape = tf.TensorShape(input_shape).as_list()
+        for axis in (1, 2):
+            shape[axis] = None if shape[axis] is None else shape[axis] + 2 * self.pad
+        return tf.TensorShape(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "quantizer": lq.quantizers.serialize(self.quantizer),
+                "pad": self.pad, "value": self.value}

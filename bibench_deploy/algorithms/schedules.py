@@ -29,6 +29,7 @@ def quantizers(model: Any, cls: type) -> Iterator[Any]:
     for layer in model.layers:
         for attr in ("input_quantizer", "kernel_quantizer"):
             quantizer = getattr(layer, attr, None)
+            quantizer = getattr(quantizer, "quantizer", quantizer)  # inside a PaddedInput
             if isinstance(quantizer, cls):
                 yield quantizer
 

@@ -23,14 +23,15 @@ def basic_block(x: Any, algo: Algorithm, filters: int, strides: int, name: str,
     return algo.activation(y, f"{name}_act2")
 
 
-def resnet_body(widths: tuple[int, ...], depths: tuple[int, ...], stem: str):
+def resnet_body(widths: tuple[int, ...], depths: tuple[int, ...], stem: str,
+                stem_width: int = 0):
     def body(x: Any, algo: Algorithm, deploy: bool) -> Any:
         import tensorflow as tf
         if stem == "imagenet":
-            x = algo.activation(conv_bn(x, widths[0], 7, 2, "stem"), "stem_act")
+            x = algo.activation(conv_bn(x, stem_width or widths[0], 7, 2, "stem"), "stem_act")
             x = tf.keras.layers.MaxPool2D(3, 2, padding="same", name="stem_pool")(x)
         else:
-            x = algo.activation(conv_bn(x, widths[0], 3, 1, "stem"), "stem_act")
+            x = algo.activation(conv_bn(x, stem_width or widths[0], 3, 1, "stem"), "stem_act")
         for stage, (width, depth) in enumerate(zip(widths, depths), start=1):
             for block in range(depth):
                 strides = 2 if block == 0 and stage > 1 else 1
@@ -39,9 +40,10 @@ def resnet_body(widths: tuple[int, ...], depths: tuple[int, ...], stem: str):
     return body
 
 
-def _register(name: str, description: str, size: int, widths, depths, stem: str) -> None:
-    ARCHITECTURES.register(name, Architecture(name, description, size,
-                                              resnet_body(tuple(widths), tuple(depths), stem)))
+def _register(name: str, description: str, size: int, widths, depths, stem: str,
+              stem_width: int = 0) -> None:
+    body = resnet_body(tuple(widths), tuple(depths), stem, stem_width)
+    ARCHITECTURES.register(name, Architecture(name, description, size, body))
 
 
 _register("resnet18", "ResNet-18, CIFAR stem (3x3 conv 64), 32x32", 32,
@@ -50,5 +52,8 @@ _register("resnet34", "ResNet-34, CIFAR stem (3x3 conv 64), 32x32", 32,
           (64, 128, 256, 512), (3, 4, 6, 3), "cifar")
 _register("resnet20", "ResNet-20 (He et al. CIFAR form: 16-channel stem), 32x32", 32,
           (16, 32, 64), (3, 3, 3), "cifar")
+_register("resnet20_bibench", "ResNet-20 as BiBench builds it: 64-channel stem, 1x1 downsample "
+          "in the first block, stages 16-32-64, 32x32", 32, (16, 32, 64), (3, 3, 3), "cifar",
+          stem_width=64)
 _register("resnet18_imagenet", "ResNet-18, ImageNet stem (7x7/2 conv + max pool), 224x224", 224,
           (64, 128, 256, 512), (2, 2, 2, 2), "imagenet")

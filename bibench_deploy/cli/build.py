@@ -31,6 +31,8 @@ def build(
     models_dir: Path = models_dir_option("Models directory; the model goes to DIR/ARCH-ALGO/."),
     old_out: Optional[Path] = deprecated_option("--out"),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory."),
+    padding: str = typer.Option("one", "--padding", help="Binary conv padding: one (+1, LCE's "
+                                "fast same-one padding, daBNN) or zero (BiBench's semantics)."),
 ) -> None:
     """Train ALGO on ARCH, convert to LCE and FP32 flatbuffers, audit, write models/ARCH-ALGO/."""
     from bibench_deploy.errors import UsageError
@@ -50,7 +52,8 @@ def build(
     from bibench_deploy.cli.progress import BuildReporter
     from bibench_deploy.cli.render import print_build_summary
     request = BuildRequest(algo, arch, dataset, data_dir,
-                           TrainConfig(epochs, batch_size, lr, optimizer, seed), models_dir, force)
+                           TrainConfig(epochs, batch_size, lr, optimizer, seed), models_dir, force,
+                           padding)
     with BuildReporter() as reporter:
         manifest = run_build(request, reporter)
     print_build_summary(manifest, models_dir / request.name)

@@ -36,6 +36,8 @@ class BuildRequest:
     train: TrainConfig = field(default_factory=TrainConfig)
     out: Path = Path("models")
     force: bool = False
+    padding: str = "one"            # binary conv padding policy: "one" (+1) or "zero" (BiBench)
+    source: Optional[Any] = None    # weights from elsewhere instead of training (see importer)
 
     @property
     def name(self) -> str:
@@ -58,7 +60,7 @@ class Reporter:
 
 def check_request(request: BuildRequest) -> Path:
     """Validate names and the output location before any heavy work; return the target dir."""
-    get_algorithm(request.algo)
+    get_algorithm(request.algo).with_padding(request.padding)
     get_architecture(request.arch)
     DATASETS.get(request.dataset)
     return check_output(request.out, request.name, request.force)
@@ -129,7 +131,7 @@ def base_manifest(request: BuildRequest) -> dict[str, Any]:
     import larq_compute_engine
     import tensorflow as tf
     return {"schema_version": SCHEMA_VERSION, "name": request.name, "arch": request.arch,
-            "algo": request.algo, "tool_version": __version__,
+            "algo": request.algo, "padding": request.padding, "tool_version": __version__,
             "versions": {"tensorflow": tf.__version__, "larq": larq.__version__,
                          "larq_compute_engine": larq_compute_engine.__version__}}
 

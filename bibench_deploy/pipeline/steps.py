@@ -25,14 +25,19 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
               reporter: Reporter) -> dict[str, Any]:
     import tensorflow as tf
     tf.get_logger().setLevel("ERROR")  # AutoGraph notes about larq internals are not for users
-    algo, arch = get_algorithm(request.algo), get_architecture(request.arch)
+    algo = get_algorithm(request.algo).with_padding(request.padding)
+    arch = get_architecture(request.arch)
     prep = Preprocessing(dataset, arch.input_size)
     manifest = base_manifest(request)
 
     tf.keras.utils.set_random_seed(request.train.seed)
     model = arch.build(algo, dataset.num_classes)
-    history, randomized = [], None
-    if request.train.epochs > 0:
+    history, imported, randomized = [], None, None
+    if request.source is not None:
+        reporter.stage(f"loading {request.source.describe()}")
+        imported = request.source.load(model, algo)
+        compile_model(model)
+    elif request.train.epochs > 0:
         reporter.stage(f"training {request.name}, {request.train.epochs} epoch(s) "
                        "(graph tracing first)")
         history = train(model, algo, dataset, prep, request.train, reporter.progress,
@@ -40,8 +45,11 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     else:
         compile_model(model)
         randomized = randomize_untrained(model, request.train.seed)
-    reporter.stage("evaluating")
-    test_accuracy = float(model.evaluate(test_dataset(dataset, prep, 256), verbose=0)[1])
+    trained = bool(history) or imported is not None
+    test_accuracy = None  # an imported model's classes are not the audit dataset's
+    if imported is None:
+        reporter.stage("evaluating")
+        test_accuracy = float(model.evaluate(test_dataset(dataset, prep, 256), verbose=0)[1])
 
     reporter.stage("building the deploy graph and checking it against the training graph "
                    "in float64")
@@ -84,8 +92,8 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     # An untrained network has no margins: TF and TFLite round the float parts (BatchNorm,
     # residuals) differently, near-threshold bits flip and its argmax moves. The comparison of
     # an untrained build is recorded and warned about; a trained build must pass it.
-    binary_audit["numerics_enforced"] = bool(history)
-    if history:
+    binary_audit["numerics_enforced"] = trained
+    if trained:
         require(audit_mod.numerics_pass(binary_audit),
                 lambda: f"{mismatch}; the converter changed the model's meaning")
     elif not audit_mod.numerics_pass(binary_audit):
@@ -97,7 +105,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
 
     reporter.stage("exporting ONNX and daBNN models")
     dabnn_files, dabnn_audit = build_dabnn(algo, deploy, reference, x, staging, request.name,
-                                            trained=bool(history))
+                                            trained=trained)
     fp32_onnx_path = staging / f"{request.name}-fp32.onnx"
     fp32_onnx = export_fp32_onnx(fp32_model, fp32_reference, x, fp32_onnx_path,
                                  request.name)
@@ -119,7 +127,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         "input_shape": [1, arch.input_size, arch.input_size, 3],
         "num_classes": dataset.num_classes,
         "preprocessing": prep.describe(),
-        "training": {**request.train.describe(), "trained": request.train.epochs > 0,
+        "training": {**request.train.describe(), "trained": trained,
                      "history": history, "test_accuracy": test_accuracy,
                      "untrained_parameters": randomized,
                      "fp32_baseline": "untrained (same architecture, random init): latency only"},
@@ -133,4 +141,9 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         "deploy": {"dabnn": {"supported": dabnn_audit["supported"],
                              "reason": dabnn_audit["reason"]}},
     })
+    if request.source is not None:
+        reporter.stage("checking against BiBench's semantics")
+        manifest["training"]["imported"] = True
+        manifest["import"] = {**imported, **request.source.verify(arch, algo, model, binary_fb,
+                                                                   x, dataset.num_classes)}
     return manifest

@@ -32,6 +32,8 @@ import numpy as np
 SIGN_QUANTIZERS = ("SteSign", "ApproxSign")
 # Layers that multiply a conv output by a per-channel constant (`alpha`).
 CHANNEL_SCALES = ("KernelScale", "ChannelScale")
+# The exact constant that turns a +1-padded binary conv into a zero-padded one.
+PADDING_CORRECTION = "PaddingCorrection"
 # A threshold closer than this to a level (in level steps of 2) counts as a near tie in the summary.
 NEAR_TIE = 1e-3
 
@@ -66,22 +68,32 @@ def _consumers(layer: Any) -> list[Any]:
 
 
 def _producer_chain(batchnorm: Any) -> Optional[tuple[Any, list[Any]]]:
-    """(binary conv, per-channel scale layers between it and the BatchNorm), or None."""
+    """(binary conv, per-channel scale layers between it and the BatchNorm), or None.
+
+    Zero padding (native, or +1 padding and a `PaddingCorrection`) leaves border sums of fewer
+    terms; with an even C_in they have the parity of K, so the levels stay K, K - 2, ...
+    """
     import larq as lq
     import tensorflow as tf
-    scales = []
+    scales, zero_padded = [], False
     layer = _single_inbound(batchnorm)
-    while layer is not None and type(layer).__name__ in CHANNEL_SCALES:
+    while layer is not None and type(layer).__name__ in (*CHANNEL_SCALES, PADDING_CORRECTION):
         if len(_consumers(layer)) != 1:
             return None
-        scales.append(layer)
+        if type(layer).__name__ == PADDING_CORRECTION:
+            zero_padded = True
+        else:
+            scales.append(layer)
         layer = _single_inbound(layer)
     if not isinstance(layer, lq.layers.QuantConv2D) or len(_consumers(layer)) != 1:
         return None
     if not _is_sign(layer.input_quantizer) or layer.groups != 1:
         return None
-    if layer.padding == "same" and layer.pad_values != 1.0:
-        return None  # zero padding would add 0-valued terms: levels no longer K, K-2, ...
+    zero_padded = zero_padded or (layer.padding == "same" and layer.pad_values == 0.0)
+    if layer.padding == "same" and layer.pad_values not in (0.0, 1.0):
+        return None
+    if zero_padded and int(layer.kernel.shape[2]) % 2:
+        return None  # odd C_in: border sums of fewer terms have the other parity
     if layer.kernel_quantizer is None:
         return None
     latent = getattr(layer.kernel, "latent_variable", layer.kernel)

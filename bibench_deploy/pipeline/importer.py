@@ -1,0 +1,140 @@
+"""`import`: a BiBench PyTorch checkpoint -> the same `models/<arch>-<algo>/` that `build` writes.
+
+The checkpoint's tensors are mapped onto the Keras training form (bibench_checkpoint), then the
+build pipeline runs unchanged from the deploy graph on: LCE and FP32 flatbuffers, audit,
+complexity, daBNN where possible, manifest. Two checks are added (`import` in the manifest):
+- the Keras deploy form in float64 against a float64 numpy run of BiBench's eval forward
+  (bibench_reference) on the audit batch;
+- with `--reference`, the LCE flatbuffer against the logits PyTorch computed in the user's own
+  BiBench environment (bibench_reference_script.py writes them), beside PyTorch's own float32 /
+  float64 gap.
+With BiBench's zero padding both must reach the build's top-1 agreement; with `--padding one`
+the model computes something else at the borders, and the agreement is recorded, not enforced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from bibench_deploy.pipeline.audit import compare_outputs, numerics_pass
+from bibench_deploy.pipeline.bibench_checkpoint import (Checkpoint, CheckpointError,
+                                                        check_config, map_checkpoint,
+                                                        read_checkpoint)
+from bibench_deploy.pipeline.build import BuildRequest, Reporter, build
+from bibench_deploy.manifest import sha256_file
+
+# Architectures whose Keras form is BiBench's ResNet_CIFAR: name -> BasicBlocks per stage.
+IMPORTABLE = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3), "resnet20_bibench": (3, 3, 3)}
+REFERENCE_KEYS = ("inputs", "logits", "logits_float64")
+
+
+@dataclass
+class CheckpointSource:
+    """The `source` of a BuildRequest: loads a checkpoint and verifies the converted model."""
+
+    checkpoint: Checkpoint
+    arch: str
+    reference: Optional[Path] = None
+
+    def describe(self) -> str:
+        return f"checkpoint {self.checkpoint.path.name}"
+
+    def load(self, model: Any, algo: Any) -> dict[str, Any]:
+        map_checkpoint(self.checkpoint, model, algo.name)
+        return {"checkpoint": str(self.checkpoint.path),
+                "checkpoint_sha256": sha256_file(self.checkpoint.path),
+                "tensors": len(self.checkpoint.tensors), "notes": list(self.checkpoint.notes),
+                "input": "the tensor the PyTorch model takes (normalised), NHWC"}
+
+    def verify(self, arch: Any, algo: Any, model: Any, flatbuffer: bytes, x: np.ndarray,
+               num_classes: int) -> dict[str, Any]:
+        from bibench_deploy.pipeline.bibench_reference import forward
+        depths = IMPORTABLE[self.arch]
+        exact = algo.padding == "zero"
+        reference = forward(self.checkpoint.tensors, algo.name, depths, x)
+        keras64 = _deploy_float64(arch, algo, model, num_classes, x)
+        record = {"bibench_semantics_exact": exact,
+                  "keras_float64_vs_bibench_float64": compare_outputs(reference, keras64)}
+        _enforce(exact, record["keras_float64_vs_bibench_float64"],
+                 "the Keras deploy form does not compute BiBench's eval forward (float64)")
+        if self.reference is not None:
+            record["pytorch_reference"] = self._check_reference(algo, flatbuffer, depths, exact)
+        return record
+
+    def _check_reference(self, algo, flatbuffer, depths, exact) -> dict[str, Any]:
+        from bibench_deploy.pipeline.bibench_reference import forward
+        from bibench_deploy.pipeline.convert import interpret
+        data = _read_reference(self.reference)
+        lce = interpret(flatbuffer, data["inputs"])
+        record = {"file": str(self.reference), "samples": int(len(data["inputs"])),
+                  "lce_vs_pytorch_float32": compare_outputs(data["logits"], lce),
+                  "pytorch_float32_vs_float64": compare_outputs(data["logits_float64"],
+                                                                data["logits"]),
+                  "bibench_float64_vs_pytorch_float64": compare_outputs(
+                      data["logits_float64"], forward(self.checkpoint.tensors, algo.name,
+                                                      depths, data["inputs"]))}
+        _enforce(exact, record["lce_vs_pytorch_float32"],
+                 f"the LCE flatbuffer does not match PyTorch's logits in {self.reference}")
+        return record
+
+
+def _enforce(exact: bool, numerics: dict[str, Any], what: str) -> None:
+    numerics["enforced"] = exact
+    if exact and not numerics_pass(numerics):
+        raise CheckpointError(f"{what} (top-1 agreement {numerics['top1_agreement']:.1%}, "
+                              f"max |diff| {numerics['max_abs_diff']:.3g})")
+
+
+def _deploy_float64(arch, algo, model, num_classes, x):
+    import tensorflow as tf
+    from bibench_deploy.pipeline.deploy import build_deploy_model
+    previous = tf.keras.backend.floatx()
+    tf.keras.backend.set_floatx("float64")
+    try:
+        train64 = arch.build(algo, num_classes)
+        train64.set_weights(model.get_weights())
+        deploy64, _, _ = build_deploy_model(arch, algo, train64, num_classes)
+        return np.asarray(deploy64(x.astype(np.float64), training=False))
+    finally:
+        tf.keras.backend.set_floatx(previous)
+
+
+def _read_reference(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path) as data:
+            missing = [k for k in REFERENCE_KEYS if k not in data]
+            if missing:
+                raise CheckpointError(f"{path}: no {', '.join(missing)}; write it with "
+                                      "bibench_reference_script.py")
+            values = {k: np.asarray(data[k]) for k in REFERENCE_KEYS}
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not a .npz reference file ({exc}); write it with "
+                              "bibench_reference_script.py") from None
+    values["inputs"] = values["inputs"].astype(np.float32)
+    return values
+
+
+def import_checkpoint(checkpoint: Path, request: BuildRequest, reference: Optional[Path] = None,
+                      reporter: Reporter = Reporter()) -> dict[str, Any]:
+    """Import `checkpoint` as `request.arch`-`request.algo` (padding from the request)."""
+    from bibench_deploy.architectures import get_architecture
+    get_architecture(request.arch)
+    if request.arch not in IMPORTABLE:
+        raise CheckpointError(f"--arch {request.arch} is not one of BiBench's CIFAR ResNets; "
+                              f"use {', '.join(IMPORTABLE)} (BiBench's ResNet-20 has a "
+                              "64-channel stem: resnet20_bibench)")
+    if reference is not None and not Path(reference).is_file():
+        raise CheckpointError(f"{reference}: no such reference file; write it with "
+                              "bibench_reference_script.py or leave out --reference")
+    loaded = read_checkpoint(checkpoint)
+    check_config(loaded, request.algo)
+    classes = loaded.tensors.get("head.fc.weight")
+    if classes is not None and classes.shape[0] != 10:
+        raise CheckpointError(f"{checkpoint}: {classes.shape[0]} classes; import checks against "
+                              "a 10-class audit dataset (BiBench's CIFAR-10 configs)")
+    source = CheckpointSource(loaded, request.arch, reference)
+    return build(replace(request, source=source), reporter)

@@ -15,9 +15,21 @@ from bibench_deploy.pipeline.deploy import build_deploy_model, deploy_form_numer
 from bibench_deploy.pipeline.flatbuffer import read_graph
 from bibench_deploy.pipeline.inputs import Preprocessing, audit_batch, test_dataset
 from bibench_deploy.pipeline.build import BuildRequest, Reporter, artefacts, base_manifest, require
-from bibench_deploy.pipeline.train import compile_model, train
+from bibench_deploy.pipeline.train import compile_model, train, weights_sha256
 from bibench_deploy.complexity import compare_to_fp32, count_model
 from bibench_deploy.data.base import Dataset
+
+
+def make_deterministic(seed: int) -> None:
+    """Same seed and inputs, same weights and flatbuffer bytes (on the same machine and versions).
+
+    Deterministic TF kernels, every random source seeded, and Keras' layer-name counters reset
+    (auto-generated names end up in the flatbuffer's tensor names).
+    """
+    import tensorflow as tf
+    tf.keras.backend.clear_session()
+    tf.config.experimental.enable_op_determinism()
+    tf.keras.utils.set_random_seed(seed)
 
 
 def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
@@ -28,7 +40,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     prep = Preprocessing(dataset, arch.input_size)
     manifest = base_manifest(request)
 
-    tf.keras.utils.set_random_seed(request.train.seed)
+    make_deterministic(request.train.seed)
     model = arch.build(algo, dataset.num_classes)
     history = []
     if request.train.epochs > 0:
@@ -112,6 +124,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         "preprocessing": prep.describe(),
         "training": {**request.train.describe(), "trained": request.train.epochs > 0,
                      "history": history, "test_accuracy": test_accuracy,
+                     "weights_sha256": weights_sha256(model),
                      "fp32_baseline": "untrained (same architecture, random init): latency only"},
         "algorithm": {"name": algo.name, "title": algo.title, "paper": algo.paper,
                       "inference_operator": algo.inference_operator},

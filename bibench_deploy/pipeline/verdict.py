@@ -86,17 +86,25 @@ def _border(layer: Any) -> tuple[int, int, int, int]:
 
 @contextlib.contextmanager
 def sign_probes(model: Any) -> Iterator[list[_SignProbe]]:
-    """Every binarizing input quantizer of `model` replaced by a probe, in layer order."""
-    hooked = [layer for layer in model.layers
-              if _is_binarizing(getattr(layer, "input_quantizer", None))]
-    probes = [_SignProbe(layer.input_quantizer, _border(layer)) for layer in hooked]
-    for layer, probe in zip(hooked, probes):
-        layer.input_quantizer = probe
+    """Every binarizing quantizer of `model` replaced by a probe, in layer order: input
+    quantizers of quantized layers, and quantizers used as layers of their own."""
+    hooks = []  # (layer, attribute, original)
+    for layer in model.layers:
+        if _is_binarizing(getattr(layer, "input_quantizer", None)):
+            hooks.append((layer, "input_quantizer", layer.input_quantizer))
+        elif _is_binarizing(layer):
+            hooks.append((layer, "call", layer.call))
+    probes = [_SignProbe(original, _border(layer)) for layer, _, original in hooks]
+    for (layer, attribute, _), probe in zip(hooks, probes):
+        setattr(layer, attribute, probe)
     try:
         yield probes
     finally:
-        for layer, probe in zip(hooked, probes):
-            layer.input_quantizer = probe.quantizer
+        for layer, attribute, original in hooks:
+            if attribute == "call":
+                del layer.call  # back to the class's method
+            else:
+                setattr(layer, attribute, original)
 
 
 Flips = tuple[tuple[int, int], ...]  # (probe index, flat position in one image's input)

@@ -23,24 +23,27 @@ from tests.algorithms.conftest import TINY, images, perturb
 IN_CHANNELS = 8
 
 
-def tie_model():
-    """float 1x1 conv -> BatchNorm -> sign -> binary 1x1 conv; the logits read one pixel's bits."""
+def tie_model(standalone_sign=False):
+    """float 1x1 conv -> BatchNorm -> sign -> binary 1x1 conv; the logits read one pixel's bits.
+    The sign is the conv's input quantizer, or (`standalone_sign`) a quantizer layer of its own."""
     inputs = tf.keras.Input((4, 4, IN_CHANNELS))
     z = tf.keras.layers.Conv2D(4, 1, name="float_conv")(inputs)
     z = tf.keras.layers.BatchNormalization(name="bn")(z)
-    y = lq.layers.QuantConv2D(2, 1, input_quantizer="ste_sign", kernel_quantizer="ste_sign",
-                              use_bias=False, name="bconv")(z)
+    if standalone_sign:
+        z = lq.quantizers.SteSign(name="sign")(z)
+    y = lq.layers.QuantConv2D(2, 1, input_quantizer=None if standalone_sign else "ste_sign",
+                              kernel_quantizer="ste_sign", use_bias=False, name="bconv")(z)
     logits = tf.keras.layers.Dense(2, name="out")(tf.keras.layers.Flatten()(y))
     return tf.keras.Model(inputs, logits)
 
 
-@pytest.fixture(scope="module")
-def sign_ties():
+@pytest.fixture(scope="module", params=[False, True], ids=["input_quantizer", "sign_layer"])
+def sign_ties(request):
     """(float32 model, float64 model, images): pixel (0, 0) of every image has its four sign
     inputs within a few float32 ulps of 0 in float64, so float32 rounding decides the bits that
     decide the top-1 (logits = +-sum of those four bits); every other pixel is O(1)."""
     rng = np.random.default_rng(0)
-    model32 = tie_model()
+    model32 = tie_model(request.param)
     kernel, bias, gamma, beta, mean, var, bkernel, dense, dense_bias = model32.get_weights()
     weights = [rng.normal(size=kernel.shape), rng.normal(size=bias.shape),
                rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.3, beta.shape),
@@ -50,7 +53,7 @@ def sign_ties():
     weights = [w.astype("float32") for w in weights]
     model32.set_weights(weights)
     with float64_keras():
-        model64 = tie_model()
+        model64 = tie_model(request.param)
     model64.set_weights(weights)
     w, b = weights[0][0, 0].astype(np.float64), weights[1].astype(np.float64)
     g = weights[2] / np.sqrt(weights[5].astype(np.float64) + 1e-3)
@@ -70,6 +73,10 @@ def test_float32_rounding_flips_are_explained(sign_ties):
     assert result["explained_flips"] == result["disagreements"] and result["unexplained"] == 0
     assert result["not_attributed"] == 0
     assert all(1 <= n <= 4 for n in result["flips_per_explained_image"])  # 4 ties per image
+    with verdict.sign_probes(model64):
+        pass
+    assert type(model64.get_layer("bconv").input_quantizer) is not verdict._SignProbe
+    assert "call" not in vars(model64.layers[3])  # every probe removed again
 
 
 def test_without_the_rounding_bound_nothing_is_explained(sign_ties, monkeypatch):

@@ -9,7 +9,8 @@ Every image whose LCE top-1 or logits (beyond float32 rounding of the logits) di
 reference's is a disagreement, and each is attributed: starting from the
 reference, bits whose sign input is within the rounding bound are flipped one at a time
 (greedily, the flip that brings the float64 logits closest to LCE's), with the sign inputs
-recomputed after each flip (a flip changes what lies downstream). The disagreement is explained
+recomputed after each flip (a flip changes what lies downstream); sign inputs of one quantizer
+with the same float64 value flip together, as one step. The disagreement is explained
 when some such set of near-threshold flips makes the float64 logits equal LCE's up to float32
 rounding of the logits (and the same top-1). It is unexplained when no near-threshold bit is
 left, no flip brings the logits closer, or MAX_FLIPS flips do not suffice.
@@ -107,7 +108,10 @@ def sign_probes(model: Any) -> Iterator[list[_SignProbe]]:
                 setattr(layer, attribute, original)
 
 
-Flips = tuple[tuple[int, int], ...]  # (probe index, flat position in one image's input)
+# (probe index, flat positions in one image's input): a group of sign inputs with the same
+# float64 value, which a float32 engine computes from the same operands and rounds alike (the
+# uniform background of an image gives whole regions of equal values)
+Flips = tuple[tuple[int, tuple[int, ...]], ...]
 
 
 def _evaluate(model: Any, probes: list[_SignProbe], image: np.ndarray,
@@ -116,9 +120,9 @@ def _evaluate(model: Any, probes: list[_SignProbe], image: np.ndarray,
     for p, (probe, shape) in enumerate(zip(probes, shapes)):
         signs = np.ones((len(configs), int(np.prod(shape))))
         for row, flips in enumerate(configs):
-            for q, position in flips:
+            for q, positions in flips:
                 if q == p:
-                    signs[row, position] = -1.0
+                    signs[row, list(positions)] = -1.0
         probe.signs, probe.record = signs.reshape((len(configs), *shape)), True
     try:
         logits = np.asarray(model(np.repeat(image[None], len(configs), 0), training=False))
@@ -129,19 +133,24 @@ def _evaluate(model: Any, probes: list[_SignProbe], image: np.ndarray,
 
 
 def _nearest(probes: list[_SignProbe], inputs: list[np.ndarray], row: int,
-             flipped: Flips) -> list[tuple[int, int]]:
+             flipped: Flips) -> list[tuple[int, tuple[int, ...]]]:
+    """The CANDIDATES groups of equal near-threshold sign inputs closest to the threshold."""
     found = []
     for p, probe in enumerate(probes):
+        z = inputs[p][row].ravel()
         ratio = probe.candidates(inputs[p][row]).ravel()
-        for position in np.flatnonzero(np.isfinite(ratio)):
-            if (p, int(position)) not in flipped:
-                found.append((float(ratio[position]), p, int(position)))
-    return [(p, position) for _, p, position in sorted(found)[:CANDIDATES]]
+        near = np.flatnonzero(np.isfinite(ratio))
+        for value in np.unique(z[near]):
+            group = (p, tuple(int(i) for i in near[z[near] == value]))
+            if group not in flipped:
+                found.append((float(ratio[group[1][0]]), group))
+    found.sort(key=lambda entry: entry[0])
+    return [group for _, group in found[:CANDIDATES]]
 
 
 def attribute(model: Any, probes: list[_SignProbe], image: np.ndarray,
               target: np.ndarray) -> int | None:
-    """Number of near-threshold flips that explain LCE's `target` logits, or None."""
+    """Number of near-threshold bits whose flips explain LCE's `target` logits, or None."""
     shapes = [tuple(np.asarray(probe.inputs).shape[1:]) for probe in probes]
     tolerance = LOGIT_ULPS * U * max(1.0, float(np.abs(target).max()))
     flips: Flips = ()
@@ -149,7 +158,7 @@ def attribute(model: Any, probes: list[_SignProbe], image: np.ndarray,
     distance = float(np.abs(logits[0] - target).max())
     for _ in range(MAX_FLIPS + 1):
         if distance <= tolerance and logits[0].argmax() == target.argmax():
-            return len(flips)
+            return sum(len(positions) for _, positions in flips)
         if len(flips) == MAX_FLIPS:
             return None
         candidates = _nearest(probes, inputs, 0, flips)

@@ -79,6 +79,28 @@ def test_float32_rounding_flips_are_explained(sign_ties):
     assert "call" not in vars(model64.layers[3])  # every probe removed again
 
 
+def test_equal_sign_inputs_flip_as_one_group(sign_ties):
+    """Three pixels with the same inputs (a uniform patch) and logits that read all three: LCE
+    rounds the three equal values alike; the attribution flips them together."""
+    model32, model64, x = sign_ties
+    x = x.copy()
+    x[:, 0, 1] = x[:, 1, 0] = x[:, 0, 0]
+    dense = model32.get_layer("out")
+    kernel, bias = (w.copy() for w in dense.get_weights())
+    for pixel in (1, 4):  # flattened [4, 4, 2]: (0, 1) and (1, 0), output channel 0
+        kernel[2 * pixel] = kernel[0]
+    original = dense.get_weights()
+    try:
+        for model in (model32, model64):
+            model.get_layer("out").set_weights([kernel, bias])
+        result = rounding_verdict(model64, x, interpret(convert(model32), x))
+    finally:  # the models are shared with the other tests of this module
+        for model in (model32, model64):
+            model.get_layer("out").set_weights(original)
+    assert result["disagreements"] >= 2 and result["unexplained"] == 0
+    assert all(n % 3 == 0 for n in result["flips_per_explained_image"])
+
+
 def test_without_the_rounding_bound_nothing_is_explained(sign_ties, monkeypatch):
     model32, model64, x = sign_ties
     monkeypatch.setattr(verdict, "BOUND_ULPS", 0)

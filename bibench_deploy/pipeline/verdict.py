@@ -13,7 +13,7 @@ recomputed after each flip (a flip changes what lies downstream); sign inputs of
 with the same float64 value flip together, as one step. The disagreement is explained
 when some such set of near-threshold flips makes the float64 logits equal LCE's up to float32
 rounding of the logits (and the same top-1). It is unexplained when no near-threshold bit is
-left, no flip brings the logits closer, or MAX_FLIPS flips do not suffice.
+left, no flip brings the logits closer, or MAX_FLIPS steps do not suffice.
 
 Rounding bound of a sign input z of one quantizer in one image:
     |z| <= BOUND_ULPS * U * max|z|   (max over that quantizer's input tensor for that image)
@@ -34,8 +34,8 @@ import numpy as np
 U = 2.0 ** -24
 BOUND_ULPS = 2 ** 10
 LOGIT_ULPS = 2 ** 10
-MAX_FLIPS = 8          # greedy steps per disagreeing image
-CANDIDATES = 16        # nearest-threshold bits tried per step
+MAX_FLIPS = 8          # greedy steps (one flipped group each) per disagreeing image
+CANDIDATES = 16        # nearest-threshold groups tried per step
 MAX_ATTRIBUTED = 100   # disagreeing images attributed; the rest count as not attributed
 
 

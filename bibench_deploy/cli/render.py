@@ -29,8 +29,10 @@ def print_build_summary(manifest: dict[str, Any], path: Path) -> None:
         ("float fallback MACs", f"{audit['float_fallback_macs']:,}"),
         ("extra float ops", ", ".join(f"{k} x{v['count']}" for k, v in
                                       audit["extra_float_ops"].items()) or "none"),
-        ("LCE vs Keras", f"top-1 agreement {audit['top1_agreement']:.1%}, "
-                         f"max |diff| {audit['max_abs_diff']:.3g}"),
+        ("LCE vs float64", f"top-1 agreement {audit['top1_agreement']:.1%}, "
+                           f"max |diff| {audit['max_abs_diff']:.3g}; disagreements "
+                           f"{audit['disagreements']}: {audit['explained_flips']} rounding "
+                           f"flips, {audit['unexplained']} unexplained"),
         ("BOPs / FLOPs / OPs", f"{totals['bops'] / 1e6:.2f} M / {totals['flops'] / 1e6:.2f} M / "
                                f"{totals['ops'] / 1e6:.2f} M"),
         ("r_s / r_c (theoretical)", f"{_fmt(totals['r_s'], '.1f')}x / {_fmt(totals['r_c'], '.1f')}x"),

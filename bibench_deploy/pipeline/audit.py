@@ -11,7 +11,12 @@ Every number is read from the flatbuffer itself or from running it:
   (e.g. ABS, MEAN, MUL of a runtime scale), per type: the surplus count over the baseline and
   the surplus FLOPs, one FLOP per output element (per input element for reductions);
   `extra_float_flops` is their sum.
-- `max_abs_diff`, `top1_agreement`: LCE interpreter vs the Keras model on the audit batch.
+- `max_abs_diff`, `top1_agreement`: LCE interpreter vs the reference on the audit batch (for
+  the binarized flatbuffer the deploy graph in float64, for the FP32 one Keras).
+- `disagreements`, `explained_flips`, `unexplained`: the binarized flatbuffer's verdict
+  (pipeline/verdict.py): top-1 disagreements with the float64 reference, those explained by
+  sign flips within float32 rounding of their threshold, and the rest (conversion errors);
+  `keras_float32` is the same comparison against the float32 Keras deploy graph.
 - `missing_declared_ops`: float operator types the algorithm declares (`inference_float_ops`)
   that the flatbuffer does not run beyond its FP32 baseline; the build fails on any, because
   such a graph (e.g. a Gamma of ones folded away) would not measure the algorithm's cost.
@@ -84,6 +89,25 @@ def audit_graph(graph: Graph, keras_totals: dict[str, Any],
         "extra_float_ops": extra,
         "extra_float_flops": sum(e["flops"] for e in extra.values()),
     }
+
+
+def lce_verdict(model64: Any, x: np.ndarray, lce_outputs: np.ndarray,
+                keras_outputs: np.ndarray, attribute: bool) -> dict[str, Any]:
+    """The binarized flatbuffer's comparison and verdict (see the module docstring).
+
+    Without `attribute` (untrained builds, whose verdict is not enforced) disagreements are
+    counted, not attributed: near-ties cascade there and each attribution costs float64 passes.
+    """
+    from bibench_deploy.pipeline.verdict import MAX_ATTRIBUTED, rounding_verdict
+    verdict = rounding_verdict(model64, x, lce_outputs, MAX_ATTRIBUTED if attribute else 0)
+    return {"reference": "deploy graph in float64",
+            **compare_outputs(verdict.pop("reference"), lce_outputs), **verdict,
+            "keras_float32": compare_outputs(keras_outputs, lce_outputs)}
+
+
+def verdict_pass(audit: dict[str, Any]) -> bool:
+    """Every top-1 disagreement explained by float32 rounding."""
+    return audit["unexplained"] == 0
 
 
 def numerics_pass(numerics: dict[str, Any]) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -60,6 +61,26 @@ def predict(model: Any, x: np.ndarray) -> np.ndarray:
     return np.asarray(model(x, training=False), dtype=np.float32)
 
 
+@contextlib.contextmanager
+def float64_keras() -> Iterator[None]:
+    """Models built inside compute in float64."""
+    import tensorflow as tf
+    previous = tf.keras.backend.floatx()
+    tf.keras.backend.set_floatx("float64")
+    try:
+        yield
+    finally:
+        tf.keras.backend.set_floatx(previous)
+
+
+def float64_deploy(arch: Architecture, algo: Algorithm, deploy: Any, num_classes: int) -> Any:
+    """The deploy graph `deploy` (thresholds already centred) in float64, same weights."""
+    with float64_keras():
+        deploy64 = arch.build(algo, num_classes, deploy=True)
+    deploy64.set_weights(deploy.get_weights())  # same graph: positional
+    return deploy64
+
+
 def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_classes: int,
                          x: np.ndarray) -> dict[str, Any]:
     """Training form vs deploy form (thresholds centred), both in float64, trained weights.
@@ -69,17 +90,12 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
     parameters and BatchNorm statistics (`pipeline.untrained`), so no threshold ties with the
     integer levels of a binary conv here either.
     """
-    import tensorflow as tf
     from bibench_deploy.pipeline.audit import compare_outputs
-    previous = tf.keras.backend.floatx()
-    tf.keras.backend.set_floatx("float64")
-    try:
+    with float64_keras():
         train64 = arch.build(algo, num_classes)
         train64.set_weights(trained.get_weights())  # same graph: positional, quantizer MLPs too
         deploy64, _, _ = build_deploy_model(arch, algo, train64, num_classes)
         x64 = x.astype(np.float64)
         return compare_outputs(np.asarray(train64(x64, training=False)),
                                np.asarray(deploy64(x64, training=False)))
-    finally:
-        tf.keras.backend.set_floatx(previous)
 

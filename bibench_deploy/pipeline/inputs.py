@@ -33,23 +33,51 @@ class Preprocessing:
                 "resize": "bilinear when the dataset's size differs"}
 
 
-def _augment(images: Any, flip: bool) -> Any:
+def _augment(images: Any, flip: bool, seed: Any) -> Any:
+    """Random crop (reflect-padded by 4) and, where allowed, horizontal flip.
+
+    Stateless ops keyed by `seed` (a [2] int tensor): the same seed gives the same augmentation
+    whatever the thread interleaving of the input pipeline.
+    """
     import tensorflow as tf
     height, width = images.shape[1], images.shape[2]
     padded = tf.pad(images, [[0, 0], [4, 4], [4, 4], [0, 0]], mode="REFLECT")
-    images = tf.image.random_crop(padded, tf.shape(images))
+    crop_seed, flip_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    images = tf.image.stateless_random_crop(padded, tf.shape(images), crop_seed)
     images = tf.ensure_shape(images, [None, height, width, 3])
-    return tf.image.random_flip_left_right(images) if flip else images
+    return tf.image.stateless_random_flip_left_right(images, flip_seed) if flip else images
 
 
-def train_dataset(dataset: Dataset, prep: Preprocessing, batch_size: int, seed: int) -> Any:
+def epoch_orders(num_samples: int, epochs: int, seed: int) -> np.ndarray:
+    """[epochs, num_samples]: the sample order of every epoch, drawn from `seed` alone."""
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.permutation(num_samples) for _ in range(max(epochs, 1))])
+
+
+def train_dataset(dataset: Dataset, prep: Preprocessing, batch_size: int, seed: int,
+                  epochs: int) -> Any:
+    """All `epochs` epochs as one deterministic dataset of batches (`fit` with steps_per_epoch).
+
+    Shuffling comes from `epoch_orders`, augmentation from stateless ops keyed by
+    (seed, global batch index): the batches depend on the seed and the data only.
+    """
     import tensorflow as tf
-    ds = tf.data.Dataset.from_tensor_slices((dataset.x_train, dataset.y_train))
-    ds = ds.shuffle(len(dataset.y_train), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
-    ds = ds.map(lambda x, y: (prep(_augment(tf.cast(x, tf.float32), dataset.flip_augment)), y),
-                num_parallel_calls=tf.data.AUTOTUNE)
+    images, labels = tf.constant(dataset.x_train), tf.constant(dataset.y_train)
+    orders = tf.constant(epoch_orders(len(dataset.y_train), epochs, seed))
+    ds = tf.data.Dataset.range(len(orders)).flat_map(
+        lambda epoch: tf.data.Dataset.from_tensor_slices(orders[epoch]).batch(batch_size))
+    ds = ds.enumerate()
+
+    def load(step: Any, index: Any) -> Any:
+        x = tf.cast(tf.gather(images, index), tf.float32)
+        key = tf.stack([tf.cast(seed, tf.int64), step])
+        return prep(_augment(x, dataset.flip_augment, key)), tf.gather(labels, index)
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def steps_per_epoch(dataset: Dataset, batch_size: int) -> int:
+    return -(-len(dataset.y_train) // batch_size)
 
 
 def test_dataset(dataset: Dataset, prep: Preprocessing, batch_size: int) -> Any:

@@ -11,14 +11,27 @@ from bibench_deploy.architectures import get_architecture
 from bibench_deploy.pipeline import audit as audit_mod
 from bibench_deploy.pipeline.convert import convert, interpret
 from bibench_deploy.pipeline.dabnn_step import build_dabnn, export_fp32_onnx
-from bibench_deploy.pipeline.deploy import build_deploy_model, deploy_form_numerics, predict
+from bibench_deploy.pipeline.deploy import (build_deploy_model, deploy_form_numerics,
+                                            float64_deploy, predict)
 from bibench_deploy.pipeline.flatbuffer import read_graph
 from bibench_deploy.pipeline.inputs import Preprocessing, audit_batch, test_dataset
 from bibench_deploy.pipeline.build import BuildRequest, Reporter, artefacts, base_manifest, require
-from bibench_deploy.pipeline.train import compile_model, train
+from bibench_deploy.pipeline.train import compile_model, train, weights_sha256
 from bibench_deploy.pipeline.untrained import randomize_untrained
 from bibench_deploy.complexity import compare_to_fp32, count_model
 from bibench_deploy.data.base import Dataset
+
+
+def make_deterministic(seed: int) -> None:
+    """Same seed and inputs, same weights and flatbuffer bytes (on the same machine and versions).
+
+    Deterministic TF kernels, every random source seeded, and Keras' layer-name counters reset
+    (auto-generated names end up in the flatbuffer's tensor names).
+    """
+    import tensorflow as tf
+    tf.keras.backend.clear_session()
+    tf.config.experimental.enable_op_determinism()
+    tf.keras.utils.set_random_seed(seed)
 
 
 def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
@@ -30,7 +43,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     prep = Preprocessing(dataset, arch.input_size)
     manifest = base_manifest(request)
 
-    tf.keras.utils.set_random_seed(request.train.seed)
+    make_deterministic(request.train.seed)
     model = arch.build(algo, dataset.num_classes)
     history, imported, randomized = [], None, None
     if request.source is not None:
@@ -60,7 +73,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         f"{request.name}: the deploy graph does not compute the trained model "
         f"(top-1 agreement {deploy_numerics['top1_agreement']:.1%} in float64); this is a bug "
         f"in the algorithm's deploy form"))
-    reference = predict(deploy, x)  # float32, +-1 sums exact: what the engines compute
+    reference = predict(deploy, x)  # float32 Keras: the daBNN checks' reference
 
     reporter.stage("converting the binary and FP32 models with the LCE converter")
     binary_fb = convert(deploy)
@@ -79,24 +92,29 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         f"baseline, although {algo.name} declares {'it' if len(missing) == 1 else 'them'} in "
         f"inference_float_ops: the converter folded the operator away (identity parameters?), "
         f"so this graph would not measure {algo.name}; fix the deploy form or its parameters"))
-    binary_audit.update(audit_mod.compare_outputs(reference, interpret(binary_fb, x)))
+    lce_outputs = interpret(binary_fb, x)
+    binary_audit.update(audit_mod.lce_verdict(
+        float64_deploy(arch, algo, deploy, dataset.num_classes), x, lce_outputs, reference,
+        attribute=trained))
     binary_audit["deploy_graph_vs_keras"] = deploy_numerics
     binary_audit["dropped_training_layers"] = dropped
     binary_audit["thresholds_centred"] = centring
     fp32_audit = audit_mod.audit_graph(fp32_graph, fp32_counts["totals"], None)
     fp32_reference = predict(fp32_model, x)
     fp32_audit.update(audit_mod.compare_outputs(fp32_reference, interpret(fp32_fb, x)))
-    mismatch = (f"{request.name}: the LCE flatbuffer does not match Keras on the audit batch "
-                f"(top-1 agreement {binary_audit['top1_agreement']:.1%}, max |diff| "
-                f"{binary_audit['max_abs_diff']:.3g})")
-    # An untrained network has no margins: TF and TFLite round the float parts (BatchNorm,
-    # residuals) differently, near-threshold bits flip and its argmax moves. The comparison of
-    # an untrained build is recorded and warned about; a trained build must pass it.
+    mismatch = (f"{request.name}: the LCE flatbuffer does not compute the deploy graph: "
+                f"{binary_audit['unexplained']} of {binary_audit['disagreements']} "
+                f"disagreements with its float64 reference on the audit batch are not explained "
+                f"by float32 rounding (top-1 agreement {binary_audit['top1_agreement']:.1%}, "
+                f"max |diff| {binary_audit['max_abs_diff']:.3g})")
+    # An untrained network has no margins: its BatchNorm ties bits to thresholds exactly and
+    # flips cascade beyond what the attribution follows. Its verdict is recorded and warned
+    # about; a trained build must pass it.
     binary_audit["numerics_enforced"] = trained
     if trained:
-        require(audit_mod.numerics_pass(binary_audit),
+        require(audit_mod.verdict_pass(binary_audit),
                 lambda: f"{mismatch}; the converter changed the model's meaning")
-    elif not audit_mod.numerics_pass(binary_audit):
+    elif not audit_mod.verdict_pass(binary_audit):
         binary_audit["numerics_warning"] = f"{mismatch}; untrained, not enforced"
         reporter.warning(binary_audit["numerics_warning"])
     require(audit_mod.numerics_pass(fp32_audit), lambda: (
@@ -130,6 +148,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         "training": {**request.train.describe(), "trained": trained,
                      "history": history, "test_accuracy": test_accuracy,
                      "untrained_parameters": randomized,
+                     "weights_sha256": weights_sha256(model),
                      "fp32_baseline": "untrained (same architecture, random init): latency only"},
         "algorithm": {"name": algo.name, "title": algo.title, "paper": algo.paper,
                       "inference_operator": algo.inference_operator},

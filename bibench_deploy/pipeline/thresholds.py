@@ -49,10 +49,13 @@ def centre_thresholds(model: Any) -> dict[str, Any]:
         if chain is None or not _feeds_only_signs(layer):
             continue
         per_batchnorm.append(_centre(layer, *chain))
-    nearest = np.concatenate(per_batchnorm) if per_batchnorm else np.empty(0)
-    return {"batchnorms": len(per_batchnorm), "channels": len(nearest),
-            "near_ties": int(np.sum(nearest < NEAR_TIE)),
-            "nearest_level_before": float(nearest.min()) if len(nearest) else None}
+    before = np.concatenate([b for b, _ in per_batchnorm]) if per_batchnorm else np.empty(0)
+    after = np.concatenate([a for _, a in per_batchnorm]) if per_batchnorm else np.empty(0)
+    return {"batchnorms": len(per_batchnorm), "channels": len(before),
+            "near_ties_before": int(np.sum(before < NEAR_TIE)),
+            "near_ties_after": int(np.sum(after < NEAR_TIE)),
+            "nearest_level_before": float(before.min()) if len(before) else None,
+            "nearest_level_after": float(after.min()) if len(after) else None}
 
 
 def _single_inbound(layer: Any) -> Optional[Any]:
@@ -130,14 +133,8 @@ def _is_sign(quantizer: Any) -> bool:
     return type(quantizer).__name__ in SIGN_QUANTIZERS
 
 
-def _centre(batchnorm: Any, conv: Any, scales: list[Any]) -> np.ndarray:
-    """Move beta so each channel's threshold sits halfway between two levels.
-
-    Returns, per centred channel, how close its threshold was to a level before, in level steps
-    of 2: min over levels of |a_c * level + d_c| / (2 |a_c|).
-    """
-    kh, kw, c_in, _ = conv.kernel.shape
-    levels = int(kh) * int(kw) * int(c_in)           # K; the sums are K - 2j, j = 0..K
+def _level_affine(batchnorm: Any, conv: Any, scales: list[Any]) -> tuple[np.ndarray, ...]:
+    """(a, d, g, mean): per channel the pre-sign value is a * level + d, in float64."""
     scale = np.ones(conv.filters)
     for layer in scales:
         scale = scale * np.asarray(layer.alpha, dtype=np.float64)
@@ -147,10 +144,28 @@ def _centre(batchnorm: Any, conv: Any, scales: list[Any]) -> np.ndarray:
     mean = np.asarray(batchnorm.moving_mean, dtype=np.float64)
     var = np.asarray(batchnorm.moving_variance, dtype=np.float64)
     g = gamma / np.sqrt(var + batchnorm.epsilon)
-    a = scale * g                                     # value = a * level + d
-    d = beta - mean * g
-    new_beta, nearest = beta.copy(), []
+    return scale * g, beta - mean * g, g, mean
+
+
+def _nearest_level(a: np.ndarray, d: np.ndarray, reachable: np.ndarray) -> np.ndarray:
+    """Per channel with a threshold: min over levels of |a * level + d| / (2 |a|)."""
+    live = a != 0.0
+    values = np.abs(a[live, None] * reachable[None, :] + d[live, None]).min(axis=1)
+    return values / (2 * np.abs(a[live]))
+
+
+def _centre(batchnorm: Any, conv: Any, scales: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Move beta so each channel's threshold sits halfway between two levels.
+
+    Returns, per centred channel, how close its threshold is to a level before and after
+    (`_nearest_level`, in level steps of 2; after centring 0.5, up to the float32 rounding of
+    the stored beta).
+    """
+    kh, kw, c_in, _ = conv.kernel.shape
+    levels = int(kh) * int(kw) * int(c_in)           # K; the sums are K - 2j, j = 0..K
     reachable = np.arange(-levels, levels + 1, 2)
+    a, d, g, mean = _level_affine(batchnorm, conv, scales)
+    new_beta = np.asarray(batchnorm.beta, dtype=np.float64).copy()
     for c in range(len(a)):
         if a[c] == 0.0:
             continue  # a constant bit: no threshold
@@ -161,7 +176,8 @@ def _centre(batchnorm: Any, conv: Any, scales: list[Any]) -> np.ndarray:
         else:          # bit = level <= threshold: the highest level that is +1
             last_on = levels - 2 * np.ceil((levels - threshold) / 2)
             centred = max(min(last_on, levels), -levels - 2) + 1
-        nearest.append(float(np.min(np.abs(a[c] * reachable + d[c]))) / (2 * abs(a[c])))
         new_beta[c] = -a[c] * centred + mean[c] * g[c]
+    before = _nearest_level(a, d, reachable)
     batchnorm.beta.assign(new_beta.astype(batchnorm.beta.dtype.as_numpy_dtype))
-    return np.asarray(nearest)
+    a, d, _, _ = _level_affine(batchnorm, conv, scales)
+    return before, _nearest_level(a, d, reachable)

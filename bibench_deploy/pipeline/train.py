@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from bibench_deploy.algorithms.base import Algorithm
-from bibench_deploy.pipeline.inputs import Preprocessing, test_dataset, train_dataset
+from bibench_deploy.pipeline.inputs import (Preprocessing, steps_per_epoch, test_dataset,
+                                            train_dataset)
 from bibench_deploy.data.base import Dataset
 
 
@@ -68,13 +69,14 @@ def train(model: Any, algo: Algorithm, dataset: Dataset, prep: Preprocessing,
     """Train in place; return one {epoch, loss, train_accuracy, test_accuracy} per epoch."""
     import tensorflow as tf
     tf.keras.utils.set_random_seed(config.seed)
-    train_ds = train_dataset(dataset, prep, config.batch_size, config.seed)
-    steps = int(train_ds.cardinality())
+    train_ds = train_dataset(dataset, prep, config.batch_size, config.seed, config.epochs)
+    steps = steps_per_epoch(dataset, config.batch_size)
     compile_model(model, make_optimizer(config, steps * config.epochs))
     callbacks = list(algo.callbacks(config.epochs))
     if progress is not None:
         callbacks.append(_EpochProgress(progress, config.epochs, steps, epoch_end))
-    history = model.fit(train_ds, epochs=config.epochs, verbose=0, callbacks=callbacks,
+    history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=steps, verbose=0,
+                        callbacks=callbacks,
                         validation_data=test_dataset(dataset, prep, 256))
     h = history.history
     return [_epoch_record(i, {k: v[i] for k, v in h.items()}) for i in range(config.epochs)]
@@ -84,3 +86,14 @@ def _epoch_record(index: int, logs: dict[str, Any]) -> dict[str, float]:
     return {"epoch": index + 1, "loss": float(logs["loss"]),
             "train_accuracy": float(logs["accuracy"]), "test_accuracy": float(logs["val_accuracy"])}
 
+
+def weights_sha256(model: Any) -> str:
+    """sha256 over every weight of `model` (shape, dtype and bytes, in layer order)."""
+    import hashlib
+    import numpy as np
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        array = np.ascontiguousarray(weight)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()

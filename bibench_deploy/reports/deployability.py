@@ -4,8 +4,9 @@ Columns: the algorithm's inference operator (from the registry); from `models/<a
 LCE ops (binary-kernel op counts, then float ops beyond the FP32 twin), the share of binarized
 MACs that run in `LceBconv2d`, extra float FLOPs per inference (audit convention: one per output
 element, per input element for reductions), LCE model file size, max |diff| and top-1 agreement
-of the LCE interpreter vs the Keras model on the audit batch, test accuracy; daBNN support is
-the algorithm's declaration. A model that is not built gives a row that says so.
+of the LCE interpreter vs the float64 deploy graph on the audit batch, the verdict's counts
+(disagreements explained by float32 rounding flips / unexplained), test accuracy; daBNN support
+is the algorithm's declaration. A model that is not built gives a row that says so.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from bibench_deploy.manifest import load_manifest
 
 START, END = "<!-- algos-table:start -->", "<!-- algos-table:end -->"
 HEADERS = ("algorithm", "inference operator", "LCE ops", "binary MACs in LceBconv2d",
-           "extra float ops / inference", "LCE file", "max |diff| vs Keras",
-           "top-1 agreement", "test accuracy", "daBNN")
+           "extra float ops / inference", "LCE file", "max |diff| vs float64",
+           "top-1 agreement", "rounding flips / unexplained", "test accuracy", "daBNN")
 
 
 @dataclass(frozen=True)
@@ -34,17 +35,25 @@ class Row:
 
     def cells(self) -> tuple[str, ...]:
         if self.manifest is None:
-            return (self.algo, self.operator, self.missing, "", "", "", "", "", "", self.dabnn)
+            return (self.algo, self.operator, self.missing, *[""] * 7, self.dabnn)
         audit, training = self.manifest["audit"]["lce"], self.manifest["training"]
         size = self.manifest["artefacts"]["lce"]["bytes"]
         diff = audit.get("max_abs_diff")  # absent for a flatbuffer added without its Keras model
         return (self.algo, self.operator, lce_ops(audit), _pct(audit.get("binary_mac_share")),
                 extra_ops(audit), f"{size / 1e6:.2f} MB", "?" if diff is None else f"{diff:.3g}",
-                _pct(audit.get("top1_agreement")), _pct(training.get("test_accuracy")), self.dabnn)
+                _pct(audit.get("top1_agreement")), verdict_cell(audit),
+                _pct(training.get("test_accuracy")), self.dabnn)
 
 
 def _pct(value: Optional[float]) -> str:
     return "?" if value is None else f"{value:.1%}"
+
+
+def verdict_cell(audit: dict[str, Any]) -> str:
+    """'explained / unexplained' disagreements ('?' for manifests written before the verdict)."""
+    if "unexplained" not in audit:
+        return "?"
+    return f"{audit['explained_flips']} / {audit['unexplained']}"
 
 
 def lce_ops(audit: dict[str, Any]) -> str:

@@ -21,7 +21,8 @@ def fake_manifest(algo: str) -> dict:
         "audit": {"lce": {"op_histogram": {"LceBconv2d": 16, "LceQuantize": 16, "ABS": 16},
                           "extra_float_ops": {"ABS": {"count": 16, "flops": 1000}},
                           "extra_float_flops": 1000, "binary_mac_share": 1.0,
-                          "max_abs_diff": 0.00123, "top1_agreement": 1.0}},
+                          "max_abs_diff": 0.00123, "top1_agreement": 0.99,
+                          "disagreements": 3, "explained_flips": 3, "unexplained": 0}},
     }
 
 
@@ -32,10 +33,11 @@ def test_rows_read_manifests_and_say_when_a_model_is_not_built(tmp_path):
     assert sorted(rows) == ALGORITHMS.names()
     cells = rows["xnor"].cells()
     assert cells[2] == "LceBconv2d x16, LceQuantize x16; float: ABS x16"
-    assert cells[3:9] == ("100.0%", "0.001 MFLOPs", "2.50 MB", "0.00123", "100.0%", "50.0%")
-    assert cells[9].startswith("no: ")
+    assert cells[3:10] == ("100.0%", "0.001 MFLOPs", "2.50 MB", "0.00123", "99.0%", "3 / 0",
+                           "50.0%")
+    assert cells[10].startswith("no: ")
     assert rows["bnn"].manifest is None and rows["bnn"].cells()[2].startswith("not built")
-    assert rows["bnn"].cells()[9] == "yes"
+    assert rows["bnn"].cells()[10] == "yes"
 
 
 def test_markdown_has_one_row_per_algorithm_and_escapes_pipes(tmp_path):

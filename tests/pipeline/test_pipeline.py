@@ -157,7 +157,7 @@ def test_a_conversion_that_changes_the_model_fails_the_build(temporary_algorithm
         def input_quantizer(self, deploy):
             return "ste_tern"
     temporary_algorithm(Ternary())
-    with pytest.raises(ConversionError, match="does not match Keras"):
+    with pytest.raises(ConversionError, match="not explained by float32 rounding"):
         build(BuildRequest("ternary_trap", "resnet20", train=TrainConfig(epochs=1), out=tmp_path))
     assert list(tmp_path.iterdir()) == []  # nothing half-written
 
@@ -176,14 +176,26 @@ def test_numerical_check_catches_lce_fusing_explicit_padding_into_a_float_conv()
     import tensorflow as tf
     from bibench_deploy.pipeline.audit import compare_outputs, numerics_pass
     from bibench_deploy.pipeline.convert import convert, interpret
+    from bibench_deploy.pipeline.deploy import float64_keras
     from bibench_deploy.pipeline.flatbuffer import read_graph
+    from bibench_deploy.pipeline.verdict import rounding_verdict
 
-    inputs = tf.keras.Input((16, 16, 8))
-    x = tf.keras.layers.ZeroPadding2D(1)(inputs)
-    x = tf.keras.layers.Conv2D(8, 3, strides=2, padding="valid", use_bias=False)(x)
-    model = tf.keras.Model(inputs, tf.keras.layers.GlobalAveragePooling2D()(x))
+    def padded_conv():
+        inputs = tf.keras.Input((16, 16, 8))
+        x = tf.keras.layers.ZeroPadding2D(1)(inputs)
+        x = tf.keras.layers.Conv2D(8, 3, strides=2, padding="valid", use_bias=False)(x)
+        return tf.keras.Model(inputs, tf.keras.layers.GlobalAveragePooling2D()(x))
+
+    model = padded_conv()
+    with float64_keras():
+        model64 = padded_conv()
+    model64.set_weights(model.get_weights())
     flatbuffer = convert(model)
     assert read_graph(flatbuffer).histogram() == {"CONV_2D": 1, "MEAN": 1}  # the PAD is gone
     x = np.random.default_rng(0).normal(size=(50, 16, 16, 8)).astype("float32")
-    numerics = compare_outputs(model(x).numpy(), interpret(flatbuffer, x))
+    lce = interpret(flatbuffer, x)
+    numerics = compare_outputs(model(x).numpy(), lce)
     assert numerics["max_abs_diff"] > 0.01 and not numerics_pass(numerics)
+    verdict = rounding_verdict(model64, x, lce)
+    assert verdict["sign_quantizers"] == 0
+    assert verdict["disagreements"] == verdict["unexplained"] == 50

@@ -61,9 +61,12 @@ def test_centring_keeps_every_bit_and_output(name):
     assert np.array_equal(bits, bits_after)
     np.testing.assert_allclose(out_after, out, rtol=1e-9, atol=1e-9)
     if summary["batchnorms"]:
-        assert summary["near_ties"] >= 2 and summary["nearest_level_before"] < 1e-9
-        again = centre_thresholds(model)  # now every level is half a step (1 unit) away
-        assert again["near_ties"] == 0
+        assert summary["near_ties_before"] >= 2 and summary["nearest_level_before"] < 1e-9
+        # now every level is half a step (1 unit) away, as the summary says
+        assert summary["near_ties_after"] == 0
+        assert summary["nearest_level_after"] == pytest.approx(0.5, rel=1e-9)
+        again = centre_thresholds(model)
+        assert again["near_ties_before"] == 0
         assert again["nearest_level_before"] == pytest.approx(0.5, rel=1e-9)
 
 

@@ -1,0 +1,212 @@
+"""The numerical verdict: does the flatbuffer compute the deploy graph, up to float32 rounding?
+
+The reference is the deploy graph evaluated in float64 with the weights that were converted
+(threshold centring included). A binarized network is not continuous: a sign input that sits
+within float32 rounding of its threshold (0) may get the other bit in any float32 engine, and the
+flip moves everything downstream. Such flips are explained; anything else is a conversion error.
+
+Every image whose LCE top-1 or logits (beyond float32 rounding of the logits) differ from the
+reference's is a disagreement, and each is attributed: starting from the
+reference, bits whose sign input is within the rounding bound are flipped one at a time
+(greedily, the flip that brings the float64 logits closest to LCE's), with the sign inputs
+recomputed after each flip (a flip changes what lies downstream); sign inputs of one quantizer
+with the same float64 value flip together, as one step. The disagreement is explained
+when some such set of near-threshold flips makes the float64 logits equal LCE's up to float32
+rounding of the logits (and the same top-1). It is unexplained when no near-threshold bit is
+left, no flip brings the logits closer, or MAX_FLIPS steps do not suffice.
+
+Rounding bound of a sign input z of one quantizer in one image:
+    |z| <= BOUND_ULPS * U * max|z|   (max over that quantizer's input tensor for that image)
+with U = 2^-24, float32's unit roundoff. A float32 engine computes z through a chain of float
+operations (float stem, BatchNorm folded one way or another, residual additions, XNOR-Net's mean,
+ReActNet's shift), each rounding relative to the size of the values it combines; BOUND_ULPS
+covers that chain with a wide margin (docs/algorithms.md has the measured deviations).
+Logit tolerance: max |logits - LCE| <= LOGIT_ULPS * U * max(1, max|LCE logits|).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator
+
+import numpy as np
+
+U = 2.0 ** -24
+BOUND_ULPS = 2 ** 10
+LOGIT_ULPS = 2 ** 10
+MAX_FLIPS = 8          # greedy steps (one flipped group each) per disagreeing image
+CANDIDATES = 16        # nearest-threshold groups tried per step
+MAX_ATTRIBUTED = 100   # disagreeing images attributed; the rest count as not attributed
+
+
+class _SignProbe:
+    """Stands in for one binarizing input quantizer: records its input, flips chosen bits."""
+
+    def __init__(self, quantizer: Any, border: tuple[int, int, int, int]):
+        self.quantizer, self.border = quantizer, border
+        self.record = False
+        self.inputs: np.ndarray | None = None
+        self.signs: np.ndarray | None = None  # +-1 multipliers, one row per batch element
+
+    def __call__(self, z: Any) -> Any:
+        if self.record:
+            self.inputs = np.asarray(z)
+        out = self.quantizer(z)
+        return out if self.signs is None else out * self.signs
+
+    def candidates(self, z: np.ndarray) -> np.ndarray:
+        """|z| / bound where z is within the rounding bound (inf elsewhere and in padding)."""
+        scale = np.abs(z).max()
+        ratio = np.full(z.shape, np.inf)
+        if scale == 0.0:
+            return ratio
+        bound = BOUND_ULPS * U * scale
+        near = np.abs(z) <= bound
+        top, bottom, left, right = self.border  # zeros added by a ZeroPadding2D: exact
+        near[:top] = near[z.shape[0] - bottom:] = False
+        near[:, :left] = near[:, z.shape[1] - right:] = False
+        ratio[near] = np.abs(z[near]) / bound
+        return ratio
+
+
+def _is_binarizing(quantizer: Any) -> bool:
+    """A +-c sign quantizer (larq's precision-1 quantizers, heaviside's {0, 1} aside)."""
+    return (getattr(quantizer, "precision", None) == 1
+            and type(quantizer).__name__ != "SteHeaviside")
+
+
+def _border(layer: Any) -> tuple[int, int, int, int]:
+    import tensorflow as tf
+    nodes = layer._inbound_nodes
+    inbound = nodes[0].inbound_layers if len(nodes) == 1 else None
+    if isinstance(inbound, tf.keras.layers.ZeroPadding2D):
+        (top, bottom), (left, right) = inbound.padding
+        return top, bottom, left, right
+    return 0, 0, 0, 0
+
+
+@contextlib.contextmanager
+def sign_probes(model: Any) -> Iterator[list[_SignProbe]]:
+    """Every binarizing quantizer of `model` replaced by a probe, in layer order: input
+    quantizers of quantized layers, and quantizers used as layers of their own."""
+    hooks = []  # (layer, attribute, original)
+    for layer in model.layers:
+        if _is_binarizing(getattr(layer, "input_quantizer", None)):
+            hooks.append((layer, "input_quantizer", layer.input_quantizer))
+        elif _is_binarizing(layer):
+            hooks.append((layer, "call", layer.call))
+    probes = [_SignProbe(original, _border(layer)) for layer, _, original in hooks]
+    for (layer, attribute, _), probe in zip(hooks, probes):
+        setattr(layer, attribute, probe)
+    try:
+        yield probes
+    finally:
+        for layer, attribute, original in hooks:
+            if attribute == "call":
+                del layer.call  # back to the class's method
+            else:
+                setattr(layer, attribute, original)
+
+
+# (probe index, flat positions in one image's input): a group of sign inputs with the same
+# float64 value, which a float32 engine computes from the same operands and rounds alike (the
+# uniform background of an image gives whole regions of equal values)
+Flips = tuple[tuple[int, tuple[int, ...]], ...]
+
+
+def _evaluate(model: Any, probes: list[_SignProbe], image: np.ndarray,
+              configs: list[Flips], shapes: list[tuple[int, ...]]) -> tuple[np.ndarray, list]:
+    """float64 logits and sign inputs of `image` under each flip set, one batch row per set."""
+    for p, (probe, shape) in enumerate(zip(probes, shapes)):
+        signs = np.ones((len(configs), int(np.prod(shape))))
+        for row, flips in enumerate(configs):
+            for q, positions in flips:
+                if q == p:
+                    signs[row, list(positions)] = -1.0
+        probe.signs, probe.record = signs.reshape((len(configs), *shape)), True
+    try:
+        logits = np.asarray(model(np.repeat(image[None], len(configs), 0), training=False))
+        return logits, [probe.inputs for probe in probes]
+    finally:
+        for probe in probes:
+            probe.signs, probe.record, probe.inputs = None, False, None
+
+
+def _nearest(probes: list[_SignProbe], inputs: list[np.ndarray], row: int,
+             flipped: Flips) -> list[tuple[int, tuple[int, ...]]]:
+    """The CANDIDATES groups of equal near-threshold sign inputs closest to the threshold."""
+    found = []
+    for p, probe in enumerate(probes):
+        z = inputs[p][row].ravel()
+        ratio = probe.candidates(inputs[p][row]).ravel()
+        near = np.flatnonzero(np.isfinite(ratio))
+        for value in np.unique(z[near]):
+            group = (p, tuple(int(i) for i in near[z[near] == value]))
+            if group not in flipped:
+                found.append((float(ratio[group[1][0]]), group))
+    found.sort(key=lambda entry: entry[0])
+    return [group for _, group in found[:CANDIDATES]]
+
+
+def attribute(model: Any, probes: list[_SignProbe], image: np.ndarray,
+              target: np.ndarray) -> int | None:
+    """Number of near-threshold bits whose flips explain LCE's `target` logits, or None."""
+    shapes = [tuple(np.asarray(probe.inputs).shape[1:]) for probe in probes]
+    tolerance = LOGIT_ULPS * U * max(1.0, float(np.abs(target).max()))
+    flips: Flips = ()
+    logits, inputs = _evaluate(model, probes, image, [flips], shapes)
+    distance = float(np.abs(logits[0] - target).max())
+    for _ in range(MAX_FLIPS + 1):
+        if distance <= tolerance and logits[0].argmax() == target.argmax():
+            return sum(len(positions) for _, positions in flips)
+        if len(flips) == MAX_FLIPS:
+            return None
+        candidates = _nearest(probes, inputs, 0, flips)
+        if not candidates:
+            return None
+        configs = [flips + (c,) for c in candidates]
+        all_logits, all_inputs = _evaluate(model, probes, image, configs, shapes)
+        distances = np.abs(all_logits - target).max(axis=1)
+        best = int(distances.argmin())
+        if distances[best] >= distance:
+            return None
+        flips, distance = configs[best], float(distances[best])
+        logits, inputs = all_logits[best:best + 1], [z[best:best + 1] for z in all_inputs]
+    return None
+
+
+def rounding_verdict(model64: Any, x: np.ndarray, candidate: np.ndarray,
+                     max_attributed: int = MAX_ATTRIBUTED) -> dict[str, Any]:
+    """Compare `candidate` (LCE's outputs on `x`) with float64 `model64`; attribute disagreements.
+
+    An image disagrees when its top-1 differs from the reference's or its logits differ by more
+    than the logit tolerance. Returns the reference outputs under "reference" and the counts:
+    `disagreements` (`top1_disagreements` of them move the top-1), `explained_flips` (explained
+    by near-threshold sign flips), `unexplained` (every other disagreement, the not attributed
+    ones included) and `not_attributed` (beyond the first `max_attributed` disagreeing images).
+    """
+    x64 = x.astype(np.float64)
+    with sign_probes(model64) as probes:
+        reference = np.asarray(model64(x64, training=False))
+        top1 = reference.argmax(-1) != candidate.argmax(-1)
+        tolerance = LOGIT_ULPS * U * np.maximum(1.0, np.abs(candidate).max(-1))
+        disagreeing = np.flatnonzero(top1 | (np.abs(reference - candidate).max(-1) > tolerance))
+        flips_per_image = []
+        for i in disagreeing[:max_attributed]:
+            for probe in probes:  # one recorded pass gives each probe its input shape
+                probe.record = True
+            model64(x64[i:i + 1], training=False)
+            for probe in probes:
+                probe.record = False
+            flips_per_image.append(attribute(model64, probes, x64[i], candidate[i]))
+    explained = [n for n in flips_per_image if n is not None]
+    return {"reference": reference,
+            "disagreements": int(len(disagreeing)),
+            "top1_disagreements": int(top1.sum()),
+            "explained_flips": len(explained),
+            "unexplained": int(len(disagreeing)) - len(explained),
+            "not_attributed": int(len(disagreeing)) - len(flips_per_image),
+            "flips_per_explained_image": explained,
+            "sign_quantizers": len(probes),
+            "rounding_bound": f"|z| <= {BOUND_ULPS} * 2^-24 * max|z| per quantizer and image",
+            "logit_tolerance": f"{LOGIT_ULPS} * 2^-24 * max(1, max|logits|) per image"}

@@ -1,0 +1,157 @@
+"""The numerical verdict: rounding flips are explained, conversion errors are not.
+
+Everything runs through the real LCE converter and interpreter; the reference is the float64
+deploy graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bibench_deploy  # noqa: F401
+import larq as lq
+import tensorflow as tf
+
+from bibench_deploy.algorithms import ALGORITHMS
+from bibench_deploy.pipeline import verdict
+from bibench_deploy.pipeline.convert import convert, interpret
+from bibench_deploy.pipeline.deploy import build_deploy_model, float64_deploy, float64_keras
+from bibench_deploy.pipeline.verdict import rounding_verdict
+from tests.algorithms.conftest import TINY, images, perturb
+
+IN_CHANNELS = 8
+
+
+def tie_model(standalone_sign=False):
+    """float 1x1 conv -> BatchNorm -> sign -> binary 1x1 conv; the logits read one pixel's bits.
+    The sign is the conv's input quantizer, or (`standalone_sign`) a quantizer layer of its own."""
+    inputs = tf.keras.Input((4, 4, IN_CHANNELS))
+    z = tf.keras.layers.Conv2D(4, 1, name="float_conv")(inputs)
+    z = tf.keras.layers.BatchNormalization(name="bn")(z)
+    if standalone_sign:
+        z = lq.quantizers.SteSign(name="sign")(z)
+    y = lq.layers.QuantConv2D(2, 1, input_quantizer=None if standalone_sign else "ste_sign",
+                              kernel_quantizer="ste_sign", use_bias=False, name="bconv")(z)
+    logits = tf.keras.layers.Dense(2, name="out")(tf.keras.layers.Flatten()(y))
+    return tf.keras.Model(inputs, logits)
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["input_quantizer", "sign_layer"])
+def sign_ties(request):
+    """(float32 model, float64 model, images): pixel (0, 0) of every image has its four sign
+    inputs within a few float32 ulps of 0 in float64, so float32 rounding decides the bits that
+    decide the top-1 (logits = +-sum of those four bits); every other pixel is O(1)."""
+    rng = np.random.default_rng(0)
+    model32 = tie_model(request.param)
+    kernel, bias, gamma, beta, mean, var, bkernel, dense, dense_bias = model32.get_weights()
+    weights = [rng.normal(size=kernel.shape), rng.normal(size=bias.shape),
+               rng.uniform(0.5, 1.5, gamma.shape), rng.normal(0, 0.3, beta.shape),
+               rng.normal(0, 0.3, mean.shape), rng.uniform(0.5, 2.0, var.shape),
+               np.ones(bkernel.shape), np.zeros(dense.shape), np.zeros(dense_bias.shape)]
+    weights[7][0] = [1.0, -1.0]  # logits read output channel 0 of pixel (0, 0)
+    weights = [w.astype("float32") for w in weights]
+    model32.set_weights(weights)
+    with float64_keras():
+        model64 = tie_model(request.param)
+    model64.set_weights(weights)
+    w, b = weights[0][0, 0].astype(np.float64), weights[1].astype(np.float64)
+    g = weights[2] / np.sqrt(weights[5].astype(np.float64) + 1e-3)
+    on_threshold = weights[4] - weights[3] / g  # float conv output where BatchNorm gives 0
+    x = rng.normal(size=(verdict.MAX_ATTRIBUTED, 4, 4, IN_CHANNELS)).astype("float32")
+    for image in x:
+        rest = image[0, 0, 4:].astype(np.float64) @ w[4:] + b
+        image[0, 0, :4] = np.linalg.solve(w[:4].T, on_threshold - rest)
+    return model32, model64, x
+
+
+def test_float32_rounding_flips_are_explained(sign_ties):
+    model32, model64, x = sign_ties
+    result = rounding_verdict(model64, x, interpret(convert(model32), x))
+    assert result["sign_quantizers"] == 1
+    assert result["disagreements"] >= 2  # LCE rounds some of the planted ties the other way
+    assert result["explained_flips"] == result["disagreements"] and result["unexplained"] == 0
+    assert result["not_attributed"] == 0
+    assert all(1 <= n <= 4 for n in result["flips_per_explained_image"])  # 4 ties per image
+    with verdict.sign_probes(model64):
+        pass
+    assert type(model64.get_layer("bconv").input_quantizer) is not verdict._SignProbe
+    assert "call" not in vars(model64.layers[3])  # every probe removed again
+
+
+def test_equal_sign_inputs_flip_as_one_group(sign_ties):
+    """Three pixels with the same inputs (a uniform patch) and logits that read all three: LCE
+    rounds the three equal values alike; the attribution flips them together."""
+    model32, model64, x = sign_ties
+    x = x.copy()
+    x[:, 0, 1] = x[:, 1, 0] = x[:, 0, 0]
+    dense = model32.get_layer("out")
+    kernel, bias = (w.copy() for w in dense.get_weights())
+    for pixel in (1, 4):  # flattened [4, 4, 2]: (0, 1) and (1, 0), output channel 0
+        kernel[2 * pixel] = kernel[0]
+    original = dense.get_weights()
+    try:
+        for model in (model32, model64):
+            model.get_layer("out").set_weights([kernel, bias])
+        result = rounding_verdict(model64, x, interpret(convert(model32), x))
+    finally:  # the models are shared with the other tests of this module
+        for model in (model32, model64):
+            model.get_layer("out").set_weights(original)
+    assert result["disagreements"] >= 2 and result["unexplained"] == 0
+    assert all(n % 3 == 0 for n in result["flips_per_explained_image"])
+
+
+def test_without_the_rounding_bound_nothing_is_explained(sign_ties, monkeypatch):
+    model32, model64, x = sign_ties
+    monkeypatch.setattr(verdict, "BOUND_ULPS", 0)
+    result = rounding_verdict(model64, x, interpret(convert(model32), x))
+    assert result["disagreements"] >= 2
+    assert result["explained_flips"] == 0 and result["unexplained"] == result["disagreements"]
+
+
+def drop_alpha(deploy):
+    deploy.get_layer("conv1_alpha").alpha.assign(np.ones(16, "float32"))
+
+
+def shift_padding(deploy):
+    """TF's asymmetric stride-2 padding (0 before, 1 after) instead of the symmetric one."""
+    pads = [layer for layer in deploy.layers
+            if isinstance(layer, tf.keras.layers.ZeroPadding2D)]
+    assert pads
+    for layer in pads:
+        layer.padding = ((0, 2), (0, 2))
+
+
+def ternary_input(deploy):
+    """larq's ste_tern in front of conv1: the converter silently makes it a binary sign."""
+    deploy.get_layer("conv1").input_quantizer = lq.quantizers.SteTern()
+
+
+def tiny_deploy(algo_name):
+    algo = ALGORITHMS.get(algo_name)
+    tf.keras.utils.set_random_seed(0)
+    trained = TINY.build(algo, 10)
+    perturb(trained)
+    deploy, _, _ = build_deploy_model(TINY, algo, trained, 10)
+    return algo, deploy
+
+
+@pytest.mark.parametrize("algo_name", ["bnn", "dorefa"])
+def test_a_correct_conversion_has_no_unexplained_disagreement(algo_name):
+    algo, deploy = tiny_deploy(algo_name)
+    x = images(100)
+    result = rounding_verdict(float64_deploy(TINY, algo, deploy, 10), x,
+                              interpret(convert(deploy), x))
+    assert result["sign_quantizers"] == 2 and result["unexplained"] == 0
+
+
+@pytest.mark.parametrize("algo_name,plant", [("dorefa", drop_alpha), ("bnn", shift_padding),
+                                             ("bnn", ternary_input)])
+def test_planted_conversion_errors_are_unexplained(algo_name, plant):
+    algo, deploy = tiny_deploy(algo_name)
+    reference = float64_deploy(TINY, algo, deploy, 10)
+    plant(deploy)
+    x = images(100)
+    result = rounding_verdict(reference, x, interpret(convert(deploy), x))
+    assert result["disagreements"] >= 5
+    assert result["unexplained"] == result["disagreements"]

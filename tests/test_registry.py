@@ -39,7 +39,7 @@ def test_double_registration_is_refused():
 
 def test_glob_listing():
     assert ARCHITECTURES.names("resnet*") == ["resnet18", "resnet18_imagenet", "resnet20",
-                                              "resnet34"]
+                                              "resnet20_bibench", "resnet34"]
 
 
 def test_project_registries_hold_the_basics():

@@ -52,6 +52,11 @@ class AddRequest:
         return arch or algo
 
     @property
+    def padding(self) -> None:
+        """The binary convs' padding policy: unknown for a model made elsewhere."""
+        return None
+
+    @property
     def algo(self) -> str:
         arch, _, algo = self.resolved_name.rpartition("-")
         return algo if arch else ADDED_ALGO

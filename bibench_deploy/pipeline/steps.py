@@ -124,6 +124,8 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     reporter.stage("exporting ONNX and daBNN models")
     dabnn_files, dabnn_audit = build_dabnn(algo, deploy, reference, x, staging, request.name,
                                             trained=trained)
+    if "numerics_warning" in dabnn_audit.get("dabnn", {}):
+        reporter.warning(dabnn_audit["dabnn"]["numerics_warning"])
     fp32_onnx_path = staging / f"{request.name}-fp32.onnx"
     fp32_onnx = export_fp32_onnx(fp32_model, fp32_reference, x, fp32_onnx_path,
                                  request.name)

@@ -40,7 +40,9 @@ def test_stops_at_the_target_width(tmp_path):
     assert binary["stop_reason"] == fp32["stop_reason"] == "target" and fp32["repeats"] == str(n)
     assert 3 <= n < 40
     assert _halfwidth(binary, fp32, n) <= 2.0
-    assert float(binary["paired_halfwidth_pct"]) == pytest.approx(_halfwidth(binary, fp32, n), rel=1e-4)
+    # recomputed from latency.csv's launch medians, written with 6 significant digits: their
+    # rounding (5e-6 relative) moves a half-width built from ~1 % spreads by up to ~1e-3
+    assert float(binary["paired_halfwidth_pct"]) == pytest.approx(_halfwidth(binary, fp32, n), rel=2e-3)
     if n > 3:  # one round fewer was not enough: the rule stopped at the first round that was
         assert _halfwidth(binary, fp32, n - 1) > 2.0
 

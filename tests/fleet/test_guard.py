@@ -119,13 +119,16 @@ def test_the_tools_own_parallel_devices_count_as_load(tmp_path):
     core. With --max-parallel 1 they take turns, and the guard reads the core inside the turn,
     so neither sees the other."""
     synthetic_models(tmp_path / "models", spin_s=0.5)
-    twins = [synthetic_device(tmp_path, f"twin-{i}", affinity="1", max_start_load=0.5,
+    twins = [synthetic_device(tmp_path, f"twin-{i}", affinity="1", max_start_load=0.1,
                               max_wait_s=0.5, cooldown_s=0.4 * i) for i in range(2)]
     engine = "synthetic-pytho"  # the engine's process name (comm, 15 characters)
     seen = lambda run: [log for log in _launch_logs(run.run_dir) if engine in log["load"]["tasks"]]  # noqa: E731
     two = dataclasses.replace(QUICK, repeats=2, max_repeats=2)
     parallel, rows = _run(tmp_path, twins, "parallel", two)
     assert seen(parallel), "no launch saw its twin's benchmark on the shared core"
-    assert {r["status"] for r in rows} == {"contended"}
+    # which launches overlap a twin's busy 0.3 s reading depends on timing; a cell is contended
+    # exactly when one of its launches started on the busy core, and at least one did
+    assert any(int(r["contended_launches"]) for r in rows)
+    assert all((r["status"] == "contended") == (int(r["contended_launches"]) > 0) for r in rows)
     turns, _ = _run(tmp_path, twins, "turns", two, max_parallel=1)
     assert not seen(turns)

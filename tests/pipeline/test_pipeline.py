@@ -93,9 +93,10 @@ def test_every_architecture_builds_converts_and_matches(arch, tmp_path):
     assert audit["deploy_graph_vs_keras"]["top1_agreement"] == 1.0  # float64, enforced
     # Untrained parameters are drawn, not identities, so the float parts round differently in
     # TF and TFLite and, without margins, near-threshold bits flip (resnet18_imagenet, seed 0:
-    # 98 %): recorded and warned about, not enforced.
+    # 98 %): recorded and warned about, not enforced. Untrained disagreements are counted, not
+    # attributed, so each one is unexplained and warned about.
     assert not audit["numerics_enforced"] and audit["samples"] == 100
-    assert ("numerics_warning" in audit) == (audit["top1_agreement"] < 0.99)
+    assert ("numerics_warning" in audit) == (audit["unexplained"] > 0)
     size = ARCHITECTURES.get(arch).input_size
     assert manifest["input_shape"] == [1, size, size, 3]
 

@@ -61,15 +61,16 @@ def _ms(value: Any) -> str:
 
 def run_results(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
     """One line per measured pair: device, model, engine, threads, the fastest binary and FP32
-    cell over their engine options (as the report's headline), speedup (FP32 / binary median),
-    and the status of those two cells (both when they differ)."""
-    groups: dict[tuple, dict[str, list[dict[str, Any]]]] = {}
+    cell over their engine options (the report's headline groups and ranking), speedup (FP32 /
+    binary median), and the status of those two cells (both when they differ)."""
+    from bibench_deploy.reports.headline import group_key, ranked
+    groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
-        key = (row["device"], row["model"], row["engine"], row["threads"], row.get("affinity"))
-        groups.setdefault(key, {}).setdefault(row["variant"], []).append(row)
+        groups.setdefault(group_key(row), []).append(row)
     lines = []
-    for (device, model, engine, threads, _), variants in groups.items():
-        binary, fp32 = (_fastest(variants.get(v, [])) for v in ("binary", "fp32"))
+    for (device, engine, threads, _, model), cells in groups.items():
+        binary, fp32 = (_fastest([c for c in cells if (c["variant"] == "fp32") == is_fp32])
+                        for is_fp32 in (False, True))
         b_ms, f_ms = binary.get("latency_median_ms"), fp32.get("latency_median_ms")
         speedup = f"{float(f_ms) / float(b_ms):.2f}x" if b_ms and f_ms else ""
         cells_ = [(name, c) for name, c in (("binary", binary), ("FP32", fp32)) if c]
@@ -84,11 +85,9 @@ def run_results(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
 
 
 def _fastest(cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """The cell with the lowest median latency; the first cell when none was measured."""
-    timed = [c for c in cells if c.get("latency_median_ms") not in (None, "")]
-    if timed:
-        return min(timed, key=lambda c: float(c["latency_median_ms"]))
-    return cells[0] if cells else {}
+    """The fastest measured cell; the first cell when none was measured (its status shows)."""
+    from bibench_deploy.reports.headline import ranked
+    return (ranked(cells) or cells or [{}])[0]
 
 
 RUN_HEADERS = ("device", "model", "engine", "threads", "binary ms", "FP32 ms", "speedup",

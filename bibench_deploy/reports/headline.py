@@ -51,7 +51,8 @@ def headline(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) -> list[
     return out
 
 
-def _ranked(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def ranked(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The measured cells, fastest first (failed cells have no number and are left out)."""
     measured = [c for c in cells if c["status"] in MEASURED and c.get("latency_median_ms")]
     return sorted(measured, key=lambda c: c["latency_median_ms"])
 
@@ -64,7 +65,7 @@ def _gain_pct(ranked: list[dict[str, Any]]) -> float | None:
 
 
 def _headline_row(binaries, fp32, by_cell) -> dict[str, Any]:
-    ranked_binary, ranked_fp32 = _ranked(binaries), _ranked(fp32)
+    ranked_binary, ranked_fp32 = ranked(binaries), ranked(fp32)
     best = ranked_binary[0] if ranked_binary else binaries[0]
     base = ranked_fp32[0] if ranked_fp32 else (fp32[0] if fp32 else None)
     theory = by_cell.get(_option_key(best)) or {}

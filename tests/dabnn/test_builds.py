@@ -12,7 +12,8 @@ def test_vgg_small_bnn_has_a_verified_dab(tmp_path):
     dabnn = manifest["audit"]["dabnn"]
     assert manifest["deploy"]["dabnn"] == {"supported": True, "reason": ""}
     assert "dabnn" in manifest["artefacts"]
-    assert dabnn["dabnn"]["verdict"]["unexplained"] == 0 and dabnn["dabnn"]["numerics_enforced"]
+    assert dabnn["dabnn"]["verdict"]["unexplained"] == 0
+    assert not dabnn["dabnn"]["numerics_enforced"]  # untrained: the verdict warns, not fails
     assert dabnn["layer_histogram"]["BinConv2D"] == 5
     assert dabnn["layer_histogram"]["FpConv2D"] == 2  # stem, classifier as a 4x4 conv
 

@@ -135,7 +135,8 @@ def test_two_runs_on_one_place_are_serialised(farm, models_dir, tmp_path):
     assert lab.holder("rpi-a") == "None"
 
 
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL],
+                         ids=["ctrl-c", "sigterm", "killed"])
 def test_interrupted_or_killed_run_releases_its_place(farm, models_dir, tmp_path, how):
     boards, lab, servers = farm
     fleet = lab_fleet(tmp_path / "fleet.yaml", lab.coordinator,

@@ -20,7 +20,7 @@ from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
 from bibench_deploy.fleet.engines.lce_benchmark_model import ARCH_ALIASES
 from bibench_deploy.fleet.lab.client import LabError, PlaceBusy
-from bibench_deploy.fleet.lab.lease import Lease
+from bibench_deploy.fleet.lab.lease import Lease, at_service
 from bibench_deploy.fleet.guard import GuardRecord, mask_cores, read_load, wait_for_quiet
 from bibench_deploy.fleet.plan import Cell, groups
 from bibench_deploy.fleet.probe import (DeviceInfo, launch_with_state, probe_info, probe_state,
@@ -145,9 +145,7 @@ class DeviceWorker:
             return False
         if service is None:  # stopped while waiting
             return False
-        self.device = self.device.model_copy(update={
-            "host": service["address"], "port": service["port"],
-            "user": service["username"] or self.device.user})
+        self.device = at_service(self.device, service)
         return True
 
     def _fail_remaining(self, remaining: list[list[Cell]], status: str, error: str) -> None:

@@ -3,6 +3,7 @@ NetworkService resources point at real sshd servers, places with tags."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from bibench_deploy.fleet.run import RunSettings, run_fleet
 from tests.fleet.conftest import FleetLab
@@ -93,7 +95,9 @@ def test_place_held_by_another_client_times_out_busy_others_carry_on(farm, model
                           boards.device(servers["rpi-b"], "x"), places=["rpi-b"], max_wait_s=4,
                           plain=[plain])
         started = time.monotonic()
-        result = run_fleet(_settings(fleet, models_dir), tmp_path / "reports")
+        screen = io.StringIO()  # the live display, as a terminal would show it
+        console = Console(file=screen, force_terminal=True, width=300)
+        result = run_fleet(_settings(fleet, models_dir), tmp_path / "reports", console=console)
         waited = time.monotonic() - started
     finally:
         lab.client("-p", "rpi-b", "release", user="colleague")
@@ -102,6 +106,7 @@ def test_place_held_by_another_client_times_out_busy_others_carry_on(farm, model
     assert all("held by" in r["error"] and "/colleague" in r["error"] for r in rows["rpi-b"])
     assert all(r["status"] in MEASURED for r in rows["plain"])  # the plain device carried on
     assert waited >= 4
+    assert "waiting for place rpi-b (held by " in screen.getvalue()
     (busy,) = _locks(result.run_dir)[:1]
     assert busy["event"] == "busy"
     # nothing of ours is left on the coordinator; --resume tries the busy cells again
@@ -166,3 +171,14 @@ def test_coordinator_down_is_one_line(farm, models_dir, tmp_path):
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "is not reachable" in lines[0] and "Traceback" not in err, err
     assert not (tmp_path / "r").exists() or not list((tmp_path / "r").iterdir())
+
+
+def test_devices_check_holds_the_place_while_it_checks(farm, tmp_path):
+    boards, lab, servers = farm
+    fleet = lab_fleet(tmp_path / "fleet.yaml", lab.coordinator,
+                      boards.device(servers["rpi-b"], "x"), tags={"board": "jetson"})
+    check = _cli("devices", "check", "--fleet", str(fleet))
+    out, err = check.communicate(timeout=120)
+    assert check.returncode == 0, out + err
+    assert "jetson" in out + err
+    assert _wait_free(lab, "rpi-b") == "None"

@@ -75,3 +75,9 @@ class Lease:
 
     def _waiting(self, holder: Optional[str]) -> None:
         self.on_wait(f"waiting for {self.claim.wanted()}" + (f" (held by {holder})" if holder else ""))
+
+
+def at_service(device, service: dict):
+    """The device, addressed at its place's NetworkService (the fleet file's user if it has none)."""
+    return device.model_copy(update={"host": service["address"], "port": service["port"],
+                                     "user": service["username"] or device.user})

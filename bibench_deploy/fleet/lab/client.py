@@ -82,7 +82,11 @@ class LabClient:
         try:
             first = process.stdout.readline().strip()
             if not first.startswith("export LG_TOKEN="):
-                process.wait(CALL_TIMEOUT_S)
+                try:
+                    process.wait(CALL_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
                 raise LabError(f"labgrid reserve {' '.join(self.claim.filters())} failed: "
                                f"{_last_line(process)}")
             on_token(first.removeprefix("export LG_TOKEN="))

@@ -4,9 +4,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# labgrid (shared labs) needs a protobuf TensorFlow cannot import: its own environment, used
+# only through its labgrid-client command
+LABGRID_VENV ?= .labgrid-venv
+LABGRID_SPEC ?= labgrid>=26,<27
 DEMO_MODEL ?= resnet20-bnn
 
-.PHONY: demo test test-slow test-all system-deps published-report clean
+.PHONY: demo test test-slow test-all system-deps labgrid-venv published-report clean
 
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,14 +43,22 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openssh-server openssh-client; }
 
-test: $(BIN)/bibench-deploy system-deps
+labgrid-venv: $(LABGRID_VENV)/bin/labgrid-client
+
+$(LABGRID_VENV)/bin/labgrid-client:
+	$(PYTHON) -m venv $(LABGRID_VENV)
+	$(LABGRID_VENV)/bin/pip install --quiet --upgrade pip
+	$(LABGRID_VENV)/bin/pip install --quiet "$(LABGRID_SPEC)"
+	touch $@
+
+test: $(BIN)/bibench-deploy system-deps labgrid-venv
 	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
 
-test-slow: $(BIN)/bibench-deploy system-deps
+test-slow: $(BIN)/bibench-deploy system-deps labgrid-venv
 	$(BIN)/python -m pytest -m slow -p no:cacheprovider
 
-test-all: $(BIN)/bibench-deploy system-deps
+test-all: $(BIN)/bibench-deploy system-deps labgrid-venv
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(LABGRID_VENV) *.egg-info

@@ -30,6 +30,7 @@ STATUSES = (
     "run_failed",       # the benchmark exited non-zero or its output could not be parsed
     "timeout",          # the benchmark exceeded its deadline and was killed on the device
     "unreachable",      # connection or authentication failed after retries
+    "busy",             # the device's labgrid place was held by someone else the whole wait
 )
 
 LATENCY_COLUMNS: tuple[Column, ...] = (
@@ -105,7 +106,7 @@ LATENCY_FIELDS = tuple(c.name for c in LATENCY_COLUMNS)
 # failed ones have no numbers.
 MEASURED = ("ok", "contended", "unstable", "throttled")
 FLAGGED = ("contended", "unstable", "throttled")
-FAILED = ("unsupported", "transfer_failed", "run_failed", "timeout", "unreachable")
+FAILED = ("unsupported", "transfer_failed", "run_failed", "timeout", "unreachable", "busy")
 
 
 def cell_key(device: str, model: str, variant: str, engine: str, threads, affinity: str,

@@ -69,7 +69,7 @@ def run(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet 
     from bibench_deploy.cli.render import print_run_results
     from bibench_deploy.fleet.engines.base import Measure
     from bibench_deploy.fleet.outcome import exit_code, problems
-    from bibench_deploy.fleet.run import RunSettings, run_fleet
+    from bibench_deploy.fleet.run import RERUN_STATUSES, RunSettings, run_fleet
     from bibench_deploy.fleet.inventory import fleet_path
     reports_dir = renamed(reports_dir, old_out, "--reports-dir", "--out", REPORTS_DIR)
     if not resume:
@@ -92,8 +92,9 @@ def run(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Fleet 
     if result.interrupted:
         console.print(f"interrupted; continue with: {resume_command(result.run_id, reports_dir)}")
         raise typer.Exit(EXIT_INTERRUPTED)
-    if counts.get("unreachable"):
-        console.print(f"{counts['unreachable']} cell(s) unreachable; retry them with: "
-                      f"{resume_command(result.run_id, reports_dir)}")
+    for status in RERUN_STATUSES:
+        if counts.get(status):
+            console.print(f"{counts[status]} cell(s) {status}; retry them with: "
+                          f"{resume_command(result.run_id, reports_dir)}")
     console.print(f"report: bibench-deploy report {result.run_dir}")
     raise typer.Exit(exit_code(result.rows, strict))

@@ -11,6 +11,8 @@ from typing import Callable, Optional
 from bibench_deploy import __version__
 from bibench_deploy.fleet.engines.base import Measure, ParseError
 from bibench_deploy.fleet.engines import ENGINES
+from bibench_deploy.fleet.lab.client import LabError, PlaceBusy
+from bibench_deploy.fleet.lab.lease import Lease, at_service
 from bibench_deploy.fleet.probe import (DeviceInfo, DeviceState, probe_info_and_state,
                                         run_state_commands)
 from bibench_deploy.fleet.rows import first_line
@@ -29,6 +31,21 @@ class DeviceReport:
 
 
 def check_device(device, trust_new_hosts: bool = False) -> DeviceReport:
+    """A device of a labgrid place is checked while its place is held, like a run holds it."""
+    if device.labgrid is None:
+        return _check_reachable(device, trust_new_hosts)
+    with tempfile.TemporaryDirectory(prefix="bibench-check-") as folder:
+        lease = Lease(device.name, device.labgrid, Path(folder), lambda: False, lambda state: None)
+        try:
+            service = lease.hold()
+            return _check_reachable(at_service(device, service), trust_new_hosts)
+        except (LabError, PlaceBusy) as exc:
+            return DeviceReport(device.name, False, str(exc))
+        finally:
+            lease.release()
+
+
+def _check_reachable(device, trust_new_hosts: bool) -> DeviceReport:
     ctx = RunContext("check", Path(tempfile.gettempdir()), __version__, Measure(), journal=None,
                      trust_new_hosts=trust_new_hosts)
     worker = DeviceWorker(device, [], ctx)

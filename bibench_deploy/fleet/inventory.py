@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bibench_deploy.errors import FleetError
+from bibench_deploy.fleet.lab.config import LabClaim, LabSection, lab_devices
 
 ENGINE_NAMES = ("lce_interpreter", "lce_benchmark_model", "dabnn")
 ArgList = list[str]
@@ -68,6 +69,7 @@ class DeviceConfig(_Strict):
     max_wait_s: float = Field(default=60.0, ge=0)
     state_commands: dict[str, ArgList] = Field(default_factory=dict)
     engines: dict[str, EngineConfig]
+    labgrid: Optional[LabClaim] = None  # set for devices of the `labgrid:` section
 
     @field_validator("work_dir")
     @classmethod
@@ -114,7 +116,13 @@ class DeviceConfig(_Strict):
 
     @model_validator(mode="after")
     def _transport_fields(self):
-        if self.transport == "ssh" and not self.host:
+        if self.labgrid is not None:
+            if self.transport != "ssh":
+                raise ValueError("a labgrid place is reached over ssh (its NetworkService); "
+                                 f"transport {self.transport} is not supported there")
+            if self.host:
+                raise ValueError("host comes from the place's NetworkService; remove 'host'")
+        elif self.transport == "ssh" and not self.host:
             raise ValueError("transport ssh needs 'host' (an address or an ~/.ssh/config alias)")
         for threads in self.threads:
             mask = self.affinity_for(threads)
@@ -196,17 +204,22 @@ def load_fleet(path: Path) -> Fleet:
         raise FleetError(f"{path}: fleet file not found")
     raw = path.read_bytes()
     data = _parse_yaml(path, raw)
-    devices = data.get("devices")
+    devices = data.get("devices", [] if "labgrid" in data else None)
     if not isinstance(devices, list):
-        raise FleetError(f"{path}: needs a top-level 'devices:' list")
+        raise FleetError(f"{path}: needs a top-level 'devices:' list (or a 'labgrid:' section)")
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise FleetError(f"{path}: 'defaults' must be a mapping")
-    unknown = sorted(set(data) - {"devices", "defaults"})
+    unknown = sorted(set(data) - {"devices", "defaults", "labgrid"})
     if unknown:
-        raise FleetError(f"{path}: unknown top-level key {unknown[0]!r} (expected devices, defaults)")
+        raise FleetError(f"{path}: unknown top-level key {unknown[0]!r} "
+                         "(expected devices, defaults, labgrid)")
     parsed = [_device(path, i, {**defaults, **d} if isinstance(d, dict) else d)
               for i, d in enumerate(devices)]
+    if "labgrid" in data:
+        section = _lab_section(path, data["labgrid"])
+        parsed += [_device(path, len(parsed) + i, {**defaults, **entry})
+                   for i, entry in enumerate(lab_devices(section))]
     for device in parsed:
         _resolve_binaries(device, path.parent)
     try:
@@ -233,6 +246,18 @@ def _parse_yaml(path: Path, raw: bytes) -> dict:
     if not isinstance(data, dict):
         raise FleetError(f"{path}: expected a mapping with a 'devices:' list")
     return data
+
+
+def _lab_section(path: Path, data) -> LabSection:
+    if not isinstance(data, dict):
+        raise FleetError(f"{path}: 'labgrid' must be a mapping (coordinator, places or tags, ...)")
+    try:
+        return LabSection.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        raise FleetError(f"{path}: labgrid{': field ' + field if field else ''}: {message}") from None
 
 
 def _device(path: Path, index: int, data) -> DeviceConfig:

@@ -1,7 +1,7 @@
 """What a finished run tells the shell: its exit code, and why when cells failed.
 
     0  every cell measured (`ok`; with `--strict`, only `ok`)
-    1  some cells failed (unsupported, transfer_failed, run_failed, timeout, unreachable)
+    1  some cells failed (unsupported, transfer_failed, run_failed, timeout, unreachable, busy)
     3  with `--strict`: every cell measured, but some are flagged (contended, unstable, throttled)
     130  interrupted (Ctrl-C): continue with --resume
 The CLI's one scheme (bibench_deploy/errors.py): a bad fleet file or model also exits 1, a

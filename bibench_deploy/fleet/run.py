@@ -22,13 +22,14 @@ from bibench_deploy import __version__
 from bibench_deploy.errors import FleetError
 from bibench_deploy.fleet.engines.base import Measure
 from bibench_deploy.fleet.inventory import load_fleet
+from bibench_deploy.fleet.lab.check import check_labs
 from bibench_deploy.fleet.journal import JOURNAL_NAME, Journal
 from bibench_deploy.fleet.plan import load_models, plan_cells
 from bibench_deploy.fleet.rows import write_csv
 from bibench_deploy.fleet.worker import RunContext
 
 RUN_MANIFEST = "run.json"
-RERUN_STATUSES = ("unreachable",)  # nothing was measured: --resume tries these cells again
+RERUN_STATUSES = ("unreachable", "busy")  # nothing was measured: --resume tries these cells again
 
 
 @dataclass
@@ -60,6 +61,7 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
     run_id, run_dir, settings = _open_run(settings, Path(out_dir), resume)
     fleet = load_fleet(Path(settings.fleet))
     devices = fleet.select(settings.devices)
+    check_labs(devices)  # a coordinator that is down or a missing place: one line, no run
     cells = plan_cells(devices, load_models(Path(settings.models_dir), settings.models),
                        settings.threads)
     manifest = _run_manifest(run_id, settings, fleet, cells)

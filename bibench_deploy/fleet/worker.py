@@ -19,6 +19,8 @@ from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
 from bibench_deploy.fleet.engines.lce_benchmark_model import ARCH_ALIASES
+from bibench_deploy.fleet.lab.client import LabError, PlaceBusy
+from bibench_deploy.fleet.lab.lease import Lease, at_service
 from bibench_deploy.fleet.guard import GuardRecord, mask_cores, read_load, wait_for_quiet
 from bibench_deploy.fleet.plan import Cell, groups
 from bibench_deploy.fleet.probe import (DeviceInfo, launch_with_state, probe_info, probe_state,
@@ -85,7 +87,13 @@ class DeviceWorker:
     # ---- the loop --------------------------------------------------------------------------
     def run(self) -> None:
         remaining = groups(self.cells)
+        lease = None
         try:
+            if self.device.labgrid is not None:
+                lease = Lease(self.device.name, self.device.labgrid, self.ctx.run_dir,
+                              self.ctx.stop.is_set, lambda state: self._progress(state=state))
+                if not self._hold(lease, remaining):
+                    return
             while remaining and not self.ctx.stop.is_set():
                 if self.transport is None and not self._connect(remaining):
                     return
@@ -97,6 +105,8 @@ class DeviceWorker:
             self._write_transfer_log()
             if self.transport is not None:
                 self.transport.close()
+            if lease is not None:
+                lease.release()
             self._progress(state="stopped" if self.ctx.stop.is_set() else "done", cell="")
 
     def _internal_error(self, exc: Exception, remaining: list[list[Cell]]) -> None:
@@ -121,6 +131,30 @@ class DeviceWorker:
     def _progress(self, **update) -> None:
         self.ctx.on_progress(self.device.name, update)
 
+    def _hold(self, lease: Lease, remaining: list[list[Cell]]) -> bool:
+        """Reserve and acquire the device's labgrid place; connect to its NetworkService."""
+        self._progress(state=f"reserving {self.device.labgrid.wanted()}")
+        try:
+            service = lease.hold()
+        except PlaceBusy as exc:
+            lease.busy(str(exc))
+            self._fail_remaining(remaining, "busy", str(exc))
+            return False
+        except LabError as exc:
+            self._fail_remaining(remaining, "unreachable", str(exc))
+            return False
+        if service is None:  # stopped while waiting
+            return False
+        self.device = at_service(self.device, service)
+        return True
+
+    def _fail_remaining(self, remaining: list[list[Cell]], status: str, error: str) -> None:
+        for pair in remaining:
+            for cell in pair:
+                self._journal(cell, rowlib.finish(self._row(cell), status, error,
+                                                  self._attempt(cell)))
+        remaining.clear()
+
     def _connect(self, remaining: list[list[Cell]]) -> bool:
         """Connect (with retries) and get ready; on failure every remaining cell gets a row."""
         self._progress(state="connecting")
@@ -136,11 +170,7 @@ class DeviceWorker:
                 self.transport.close()
                 self.transport = None
             status = "unreachable" if not isinstance(exc, TransferError) else "transfer_failed"
-            for pair in remaining:
-                for cell in pair:
-                    self._journal(cell, rowlib.finish(self._row(cell), status, str(exc),
-                                                      self._attempt(cell)))
-            remaining.clear()
+            self._fail_remaining(remaining, status, str(exc))
             return False
 
     def _connect_with_retries(self):
@@ -294,8 +324,10 @@ class DeviceWorker:
         deadline = self.device.timeout_s or self.ctx.measure.deadline_s()
         with self.ctx.measuring or contextlib.nullcontext():  # the guard reads the cores first
             guard = self._guard(cell, wait)
+            span = [time.time()]
             result, before, after = launch_with_state(self.transport, argv, deadline)
-        self._raw_log(cell, f"launch-{repeat}", argv, result, before, after, guard)
+            span.append(time.time())
+        self._raw_log(cell, f"launch-{repeat}", argv, result, before, after, guard, span)
         if result.timed_out:
             raise CellFailed("timeout", f"killed after the {deadline:g} s deadline", result.elapsed_s)
         if result.rc != 0:
@@ -379,12 +411,13 @@ class DeviceWorker:
         return folder
 
     def _raw_log(self, cell: Cell, name: str, argv, result, before, after,
-                 guard: Optional[GuardRecord] = None) -> None:
+                 guard: Optional[GuardRecord] = None, span: Optional[list[float]] = None) -> None:
         folder = self._raw_folder(cell)
         (folder / f"{name}.stdout").write_text(result.stdout)
         (folder / f"{name}.stderr").write_text(result.stderr)
         (folder / f"{name}.json").write_text(json.dumps({
             "cell": cell.key, "argv": argv, "rc": result.rc, "elapsed_s": result.elapsed_s,
             "timed_out": result.timed_out, "state_before": vars(before),
-            "state_after": vars(after), "load": guard.as_dict() if guard else None},
+            "state_after": vars(after), "load": guard.as_dict() if guard else None,
+            "started_unix": span[0] if span else None, "ended_unix": span[1] if span else None},
             indent=1, default=str))

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # labgrid (shared labs) needs a protobuf TensorFlow cannot import: its own environment, used
 # only through its labgrid-client command
 LABGRID_VENV ?= .labgrid-venv
-LABGRID_SPEC ?= labgrid>=26,<27
+LABGRID_SPEC ?= labgrid==26.0.1
 DEMO_MODEL ?= resnet20-bnn
 
 .PHONY: demo test test-slow test-all system-deps labgrid-venv published-report clean

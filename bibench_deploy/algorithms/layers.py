@@ -36,6 +36,17 @@ def symmetric_padding(x: Any, kernel_size: int, name: str) -> Any:
     return tf.keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}_pad")(x)
 
 
+def max_pool_padding(x: Any, padding: int, name: str) -> Any:
+    """Pad with -inf in front of a 'valid' max pool: PyTorch's `MaxPool2d(padding=p)`.
+
+    A max pool never selects -inf (every window holds a real pixel), so the pooled values are
+    those of a pool that ignores its padding, as PyTorch, TF 'same' and daBNN (-FLT_MAX) do,
+    whatever the sign of the input. TFLite runs it as PADV2 + MAX_POOL_2D (LCE fuses padding
+    into convolutions only).
+    """
+    return _layer_classes()["MaxPoolPadding2D"](padding, name=name)(x)
+
+
 def padding_correction(y: Any, conv: Any, conv_input: Any, offset: float, name: str) -> Any:
     """y - offset * (what `conv`'s binary kernel sums over the padded taps of each output).
 
@@ -89,6 +100,25 @@ def _define_classes() -> None:
     class Hardtanh(tf.keras.layers.Layer):
         def call(self, inputs):
             return tf.clip_by_value(inputs, -1.0, 1.0)
+
+    @register
+    class MaxPoolPadding2D(tf.keras.layers.Layer):
+        """-inf padding of H and W, `padding` as ZeroPadding2D's ((top, bottom), (left, right))
+        or one int for all four (see max_pool_padding)."""
+
+        def __init__(self, padding: Any = 1, **kwargs):
+            super().__init__(**kwargs)
+            if isinstance(padding, int):
+                padding = ((padding, padding), (padding, padding))
+            self.padding = tuple(tuple(int(p) for p in pair) for pair in padding)
+
+        def call(self, inputs):
+            (top, bottom), (left, right) = self.padding
+            return tf.pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]],
+                          constant_values=float("-inf"))
+
+        def get_config(self):
+            return {**super().get_config(), "padding": self.padding}
 
     @register
     class ChannelShift(tf.keras.layers.Layer):
@@ -230,7 +260,7 @@ def _define_classes() -> None:
 
     _CLASSES.update({cls.__name__: cls for cls in (Hardtanh, KernelScale, ChannelShift, ChannelScale,
                                                     SampleScale, SpatialScale,
-                                                    PaddingCorrection)})
+                                                    PaddingCorrection, MaxPoolPadding2D)})
 
 
 def custom_objects() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 FREE_LAYERS = frozenset({
     "InputLayer", "Activation", "ReLU", "Add", "GlobalAveragePooling2D",
     "MaxPooling2D", "AveragePooling2D", "ZeroPadding2D", "Flatten", "Reshape", "Dropout", "QuantizerLayer",
+    "MaxPoolPadding2D",  # -inf padding in front of a max pool (ResNet's ImageNet stem)
     "Hardtanh", "KernelScale",  # KernelScale: per-channel, folds into the binary conv
 })
 CONV_LAYERS = frozenset({"Conv2D", "QuantConv2D"})

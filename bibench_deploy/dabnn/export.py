@@ -7,8 +7,8 @@ negated tensor with negated weights, which is exact (see `polarity`); the negati
 the layers that produce the tensors, so the graph has no extra nodes. The layers are walked in
 the model's order and dispatched by class: InputLayer, Conv2D, QuantConv2D, BatchNormalization,
 Activation / ReLU / Hardtanh, Add, GlobalAveragePooling2D, MaxPooling2D, Flatten, Dense, Dropout,
-and ZeroPadding2D before 'valid' convs (symmetric padding; Larq binarizes its zeros to +1, so
-before a binary conv it is +1 padding).
+ZeroPadding2D before 'valid' convs (symmetric padding; Larq binarizes its zeros to +1, so
+before a binary conv it is +1 padding) and MaxPoolPadding2D (-inf) before 'valid' max pools.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ _CHANNEL_SCALES = ("KernelScale", "ChannelScale")
 _COMMUTING = ("Add", "GlobalAveragePooling2D", "Dropout", "Flatten", "ZeroPadding2D",
               *_CHANNEL_SCALES)
 _POSITIVE_ONLY = ("MaxPooling2D",)
+# Explicit padding that daBNN's convs (zeros) and max pools (-FLT_MAX) add themselves. -inf
+# padding is the pool's own tensor (no node): it has the pool's input convention, positive.
+_EXPLICIT_PADDING = ("ZeroPadding2D", "MaxPoolPadding2D")
 
 
 def export_onnx(model, path: Path | None = None):
@@ -86,6 +89,9 @@ class _KerasExporter:
             if kind in _COMMUTING or kind in ("linear", "hardtanh"):
                 for source in sources:
                     self.polarity.join(name, source)
+            if kind == "MaxPoolPadding2D":  # -(-inf) would be +inf: not commuting
+                self.polarity.join(name, sources[0])
+                self.polarity.require(name, POSITIVE, f"{kind} {name!r}")
             if kind in _POSITIVE_ONLY:  # its output is negated after it where need be
                 self.polarity.require(sources[0], POSITIVE, f"{kind} {name!r}")
             if kind == "relu":  # exact zeros: ONNX's Sign(0) = 0 is no binarization, so the
@@ -135,21 +141,30 @@ class _KerasExporter:
         self.onnx.add_input(name, [channels, height, width])
 
     def _explicit_pads(self, name: str) -> list[int]:
-        """Symmetric pads of a ZeroPadding2D that `name` reads, else [0, 0]."""
+        """Symmetric pads of the ZeroPadding2D (before a conv) or MaxPoolPadding2D (before a
+        max pool) that `name` reads, else [0, 0]."""
         source = self.layer(self.inbound[name][0])
-        if type(source).__name__ != "ZeroPadding2D":
+        if type(source).__name__ not in _EXPLICIT_PADDING:
             return [0, 0]
-        (top, bottom), (left, right) = source.padding
-        if top != bottom or left != right:
-            raise ConversionError(f"{source.name!r}: daBNN pads symmetrically only")
-        return [top, left]
+        layer = self.layer(name)
+        window = getattr(layer, "kernel_size", getattr(layer, "pool_size", None))
+        return [keras_layers.explicit_pads(size, before, after, k, s, source.name)
+                for size, (before, after), k, s in zip(
+                    self._input_shape(source.name)[:2], source.padding, window, layer.strides)]
 
     def _emit_ZeroPadding2D(self, name: str) -> None:
+        self._explicit_padding(name, ("Conv2D", "QuantConv2D"), "convs")
+
+    def _emit_MaxPoolPadding2D(self, name: str) -> None:
+        self._explicit_padding(name, ("MaxPooling2D",), "max pools")
+
+    def _explicit_padding(self, name: str, readers: tuple[str, ...], what: str) -> None:
+        """Padding that daBNN's conv or pool adds itself: no node, its consumers read the pads."""
         consumers = [type(self.layer(c)).__name__ for c in self.consumers[name]]
-        if any(c not in ("Conv2D", "QuantConv2D") or self.layer(n).padding != "valid"
+        if any(c not in readers or self.layer(n).padding != "valid"
                for c, n in zip(consumers, self.consumers[name])):
             raise ConversionError(f"{name!r}: explicit padding is exported only before 'valid' "
-                                  "convs")
+                                  f"{what}")
         self.onnx.rename(self.inbound[name][0], name)
 
     def _conv_pads(self, name: str) -> list[int]:
@@ -259,7 +274,7 @@ class _KerasExporter:
 
     def _emit_MaxPooling2D(self, name: str) -> None:
         layer = self.layer(name)
-        pads = [0, 0] if layer.padding == "valid" else [
+        pads = self._explicit_pads(name) if layer.padding == "valid" else [
             keras_layers.same_pads(size, k, s, name) for size, k, s in
             zip(self._input_shape(name)[:2], layer.pool_size, layer.strides)]
         self._positive_only("MaxPool", self.inbound[name], name,

@@ -59,3 +59,19 @@ def same_pads(size: int, kernel: int, stride: int, layer_name: str) -> int:
             f"{stride} pads {total // 2} before and {total - total // 2} after; daBNN pads "
             "symmetrically (use explicit symmetric padding and 'valid' in the model)")
     return total // 2
+
+
+def explicit_pads(size: int, before: int, after: int, kernel: int, stride: int,
+                  layer_name: str) -> int:
+    """The symmetric pad equal to explicit padding (before, after) of `size` pixels read by a
+    'valid' window (kernel, stride), or ConversionError. (before, after) with after < before
+    computes what (before, before) does when the output size is the same: the last window then
+    ends inside the padding that is there (PyTorch's padding 3 of a 7x7/2 conv on 224 pixels,
+    written as 3 before and 2 after)."""
+    outputs = (size + before + after - kernel) // stride + 1
+    if after > before or (size + 2 * before - kernel) // stride + 1 != outputs:
+        raise ConversionError(
+            f"{layer_name}: explicit padding of {size} pixels, {before} before and {after} "
+            f"after, under a {kernel}-pixel window with stride {stride}; daBNN pads "
+            "symmetrically")
+    return before

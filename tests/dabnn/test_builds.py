@@ -19,9 +19,21 @@ def test_vgg_small_bnn_has_a_verified_dab(tmp_path):
 
 
 @pytest.mark.slow
-def test_resnet18_imagenet_is_refused_for_its_asymmetric_stem_padding(tmp_path):
-    manifest = build(BuildRequest("bnn", "resnet18_imagenet", train=TrainConfig(epochs=0),
+def test_resnet18_imagenet_bireal_has_a_dab_with_symmetric_stem_pads(tmp_path):
+    """PyTorch's stem (conv pads 3, pool pads 1): ONNX and .dab agree with Keras, every .dab
+    disagreement explained (seed 0: one, a near-tie bit)."""
+    manifest = build(BuildRequest("bireal", "resnet18_imagenet", train=TrainConfig(epochs=0),
                                   out=tmp_path))
-    reason = manifest["deploy"]["dabnn"]["reason"]
-    assert not manifest["deploy"]["dabnn"]["supported"] and "dabnn" not in manifest["artefacts"]
-    assert "stem" in reason and "pads 2 before and 3 after" in reason
+    dabnn = manifest["audit"]["dabnn"]
+    assert manifest["deploy"]["dabnn"] == {"supported": True, "reason": ""}
+    assert "dabnn" in manifest["artefacts"]
+    assert dabnn["onnx"]["top1_agreement"] >= 0.99  # untrained: rounding flips move logits
+    assert dabnn["dabnn"]["verdict"]["unexplained"] == 0
+    assert dabnn["layer_histogram"]["BinConv2D"] == 16
+    assert dabnn["layer_histogram"]["MaxPool"] == 1
+    from bibench_deploy.dabnn.model import DabModel
+    model = DabModel.from_bytes((tmp_path / "resnet18_imagenet-bireal" /
+                                 "resnet18_imagenet-bireal.dab").read_bytes())
+    stem, pool = (next(layer for layer in model.layers if layer.type == kind)
+                  for kind in ("FpConv2D", "MaxPool"))
+    assert list(stem.params["pads"]) == [3, 3, 3, 3] and list(pool.params["pads"]) == [1] * 4

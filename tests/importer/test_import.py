@@ -83,6 +83,15 @@ def test_bnn_checkpoint_imports_exactly_with_zero_padding(imported_bnn):
     assert load_manifest(tmp_path / "models" / "resnet20_bibench-bnn")["name"] == manifest["name"]
 
 
+def test_an_imported_model_does_not_claim_the_audit_dataset_s_preprocessing(imported_bnn):
+    manifest, _ = imported_bnn
+    preprocessing = manifest["preprocessing"]
+    assert "mean" not in preprocessing and "user's own" in preprocessing["training"]
+    probe = preprocessing["probe_inputs"]
+    assert probe["inputs"].startswith("first 100 test images of ") and "mean" in probe
+    assert "ref.npz" in preprocessing["reference_inputs"]
+
+
 def test_an_imported_model_runs_and_reports_like_a_built_one(imported_bnn):
     from bibench_deploy.fleet.engines.base import Measure
     from bibench_deploy.fleet.run import RunSettings, run_fleet

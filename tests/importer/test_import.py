@@ -16,7 +16,7 @@ from tests.importer.bibench_torch import CONVS, bibench_resnet
 from tests.importer.conftest import save_checkpoint, trained_model
 from tests.fleet.helpers import MEASURED
 
-RESNET18_VERIFIED = ("bnn", "bireal", "dorefa", "recu", "xnor")
+RESNET18_VERIFIED = ("bnn", "bireal", "dorefa", "recu", "xnor", "reactnet")
 REFERENCE = np.load(Path(__file__).parents[1] / "algorithms" / "fixtures" / "bibench_stride2.npz")
 EXTRAS = {"reactnet": {"threshold": "channel_threshold"},
           "xnorpp": {"o_scale": "o_scale", "h_scale": "h_scale", "w_scale": "w_scale"},

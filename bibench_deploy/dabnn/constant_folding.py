@@ -26,6 +26,16 @@ def _unsqueeze(node, x, axes=None):
     return x
 
 
+def _clip(node, x, low=None, high=None):
+    low = attribute(node, "min", -np.inf) if low is None else low
+    high = attribute(node, "max", np.inf) if high is None else high
+    return np.clip(x, low, high)
+
+
+def _gather(node, x, indices):
+    return np.take(x, indices, axis=attribute(node, "axis", 0))
+
+
 FOLDERS = {
     "Identity": lambda node, x: x,
     "Sign": lambda node, x: np.sign(x),
@@ -38,6 +48,10 @@ FOLDERS = {
     "Div": lambda node, x, y: x / y,
     "ReduceMean": _reduce(np.mean),
     "ReduceSum": _reduce(np.sum),
+    "ReduceProd": _reduce(np.prod),
+    "Clip": _clip,
+    "Shape": lambda node, x: np.asarray(x.shape, np.int64),
+    "Gather": _gather,
     "Reshape": _reshape,
     "Unsqueeze": _unsqueeze,
     "Squeeze": lambda node, x, axes=None: np.squeeze(x, tuple(attribute(node, "axes", []))

@@ -42,6 +42,16 @@ class _Binarized:
     pad_w: int = 0
 
 
+def _channel_magnitudes(weights: np.ndarray) -> np.ndarray | None:
+    """alpha_c when every weight of output channel c is +alpha_c or -alpha_c (alpha_c > 0), as in
+    exports of scaled binary weights (alpha_c * sign(W)); None otherwise."""
+    magnitudes = np.abs(weights).reshape(weights.shape[0], -1)
+    alpha = magnitudes[:, 0]
+    if np.all(alpha > 0) and np.all(magnitudes == alpha[:, None]):
+        return alpha
+    return None
+
+
 class OnnxToDab:
     def __init__(self, graph: OnnxGraph, done: set[int]):
         self.graph, self.done, self.notes = graph, set(done), []
@@ -217,9 +227,12 @@ class OnnxToDab:
             raise ConversionError(
                 f"Conv {node.output[0]!r} pads its binarized input with 0; daBNN pads with -1 "
                 "(put a Pad with value -1 between Sign and Conv)")
-        if not np.all(np.abs(weights) == 1):
+        alpha = _channel_magnitudes(weights)
+        if alpha is None:
             raise ConversionError(f"Conv {node.output[0]!r} has a binarized input but weights "
-                                  "that are not all +/-1 (binarize them with Sign)")
+                                  "that are not +/-alpha per output channel (binarize them "
+                                  "with Sign, optionally times one scale per output channel)")
+        weights = np.sign(weights)
         weights_ohwi = weights.transpose(0, 2, 3, 1)
         weight_name = self._new_name(f"{node.input[1]}_bin")
         self.model.add_tensor(DabTensor(weight_name, weights_ohwi.shape,
@@ -235,7 +248,8 @@ class OnnxToDab:
         chain = affine_chain.follow(self.graph, node.output[0], out_channels, 4,
                                     set(self.graph.output_names))
         self._skip(chain.node_indices)
-        scale, shift = chain.scale, chain.shift + chain.scale * bias
+        # conv(x, alpha * sign(W)) = alpha * conv(x, sign(W)), per output channel
+        scale, shift = chain.scale * alpha, chain.shift + chain.scale * bias
         taps = int(np.prod(weights_ohwi.shape[1:]))
         self._affine(mismatches, chain.output, -2 * scale, shift + scale * taps)
 
@@ -331,6 +345,18 @@ class OnnxToDab:
     def _op_GlobalAveragePool(self, node) -> None:
         height, width, _ = self.shapes[self._float_input(node.input[0], node)]
         self._pool(node, "AvePool", [height, width], [0, 0], [1, 1])
+
+    def _op_ReduceMean(self, node) -> None:
+        """x.mean((2, 3)) as PyTorch exports a global average: a fixed-kernel AvePool."""
+        axes = attribute(node, "axes")
+        if axes is None and len(node.input) > 1 and node.input[1] in self.graph.constants:
+            axes = self.graph.constants[node.input[1]].tolist()  # opset >= 18
+        if axes is None or sorted(axis % 4 for axis in axes) != [2, 3]:
+            raise ConversionError(f"ReduceMean {node.output[0]!r}: daBNN averages over height "
+                                  f"and width only (axes 2, 3), got axes {axes}")
+        self._op_GlobalAveragePool(node)
+        if not attribute(node, "keepdims", 1):
+            self.rank[node.output[0]] = 2
 
     def _op_GlobalMaxPool(self, node) -> None:
         height, width, _ = self.shapes[self._float_input(node.input[0], node)]

@@ -58,8 +58,8 @@ def _from_reduction(graph: OnnxGraph, name: str, depth: int = 4) -> bool:
 
 
 def _spatial_scale(graph: OnnxGraph, node) -> str | None:
-    if node.op_type not in ("Mul", "Div"):
-        return None
+    if node.op_type not in ("Mul", "Div") or all(graph.is_constant(n) for n in node.input):
+        return None  # a product of constants is a weight (alpha_c * sign(W)), not a scale
     for name in node.input:
         value = graph.constants.get(name)
         if value is not None and value.ndim >= 3 and max(value.shape[-2:]) > 1:

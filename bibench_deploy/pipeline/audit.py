@@ -105,6 +105,13 @@ def lce_verdict(model64: Any, x: np.ndarray, lce_outputs: np.ndarray,
             "keras_float32": compare_outputs(keras_outputs, lce_outputs)}
 
 
+def verdict_mismatch(audit: dict[str, Any]) -> str:
+    """The failed verdict in words: how many disagreements are not explained."""
+    return (f"{audit['unexplained']} of {audit['disagreements']} disagreements with its float64 "
+            f"reference on the audit batch are not explained by float32 rounding (top-1 "
+            f"agreement {audit['top1_agreement']:.1%}, max |diff| {audit['max_abs_diff']:.3g})")
+
+
 def verdict_pass(audit: dict[str, Any]) -> bool:
     """Every top-1 disagreement explained by float32 rounding."""
     return audit["unexplained"] == 0

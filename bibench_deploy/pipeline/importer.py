@@ -50,6 +50,21 @@ class CheckpointSource:
                 "tensors": len(self.checkpoint.tensors), "notes": list(self.checkpoint.notes),
                 "input": "the tensor the PyTorch model takes (normalised), NHWC"}
 
+    def preprocessing(self, probe: dict[str, Any], dataset: str, samples: int) -> dict[str, Any]:
+        """What the manifest can say about inputs: the checkpoint was trained with the user's
+        own preprocessing, which the checkpoint does not hold; the audit dataset's is only how
+        the probe inputs of the checks were made."""
+        record = {"training": "the user's own (set in their BiBench config, not stored in the "
+                              "checkpoint); the model takes the tensor the PyTorch model takes "
+                              "after it, in NHWC",
+                  "probe_inputs": {"inputs": f"first {samples} test images of {dataset}, "
+                                             "preprocessed as follows, for the numerical checks "
+                                             "only", **probe}}
+        if self.reference is not None:
+            record["reference_inputs"] = (f"the inputs stored in {self.reference} (written by "
+                                          "bibench_reference_script.py: seeded N(0, 1))")
+        return record
+
     def verify(self, arch: Any, algo: Any, model: Any, flatbuffer: bytes, x: np.ndarray,
                num_classes: int) -> dict[str, Any]:
         from bibench_deploy.pipeline.bibench_reference import forward

@@ -103,10 +103,7 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     fp32_reference = predict(fp32_model, x)
     fp32_audit.update(audit_mod.compare_outputs(fp32_reference, interpret(fp32_fb, x)))
     mismatch = (f"{request.name}: the LCE flatbuffer does not compute the deploy graph: "
-                f"{binary_audit['unexplained']} of {binary_audit['disagreements']} "
-                f"disagreements with its float64 reference on the audit batch are not explained "
-                f"by float32 rounding (top-1 agreement {binary_audit['top1_agreement']:.1%}, "
-                f"max |diff| {binary_audit['max_abs_diff']:.3g})")
+                + audit_mod.verdict_mismatch(binary_audit))
     # An untrained network has no margins: its BatchNorm ties bits to thresholds exactly and
     # flips cascade beyond what the attribution follows. Its verdict is recorded and warned
     # about; a trained build must pass it.
@@ -146,7 +143,8 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         "dataset": dataset.summary(),
         "input_shape": [1, arch.input_size, arch.input_size, 3],
         "num_classes": dataset.num_classes,
-        "preprocessing": prep.describe(),
+        "preprocessing": prep.describe() if request.source is None else
+        request.source.preprocessing(prep.describe(), dataset.name, len(x)),
         "training": {**request.train.describe(), "trained": trained,
                      "history": history, "test_accuracy": test_accuracy,
                      "untrained_parameters": randomized,

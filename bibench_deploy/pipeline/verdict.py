@@ -62,9 +62,10 @@ class _SignProbe:
             return ratio
         bound = BOUND_ULPS * U * scale
         near = np.abs(z) <= bound
-        top, bottom, left, right = self.border  # zeros added by a ZeroPadding2D: exact
-        near[:top] = near[z.shape[0] - bottom:] = False
-        near[:, :left] = near[:, z.shape[1] - right:] = False
+        if z.ndim == 3:  # an image (H, W, C); a binary dense layer's input has no border
+            top, bottom, left, right = self.border  # zeros added by a ZeroPadding2D: exact
+            near[:top] = near[z.shape[0] - bottom:] = False
+            near[:, :left] = near[:, z.shape[1] - right:] = False
         ratio[near] = np.abs(z[near]) / bound
         return ratio
 

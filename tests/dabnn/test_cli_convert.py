@@ -67,16 +67,28 @@ def test_a_model_without_binary_convs_is_refused(tmp_path):
     assert not (tmp_path / "float.dab").exists()
 
 
-def test_a_global_mean_is_not_called_a_runtime_scale(tmp_path):
-    """`x.mean((2, 3))` after a binary conv: daBNN has no ReduceMean, and the refusal says so
-    instead of quoting XNOR-Net's runtime activation scale."""
+def _mean_graph(tmp_path, axes):
     from onnx import helper
     model = onnx_graphs.binary_conv_graph(32, 8)
     graph = model.graph
     graph.node[-1].output[0] = "bn"
-    graph.node.append(helper.make_node("ReduceMean", ["bn"], ["output"], axes=[2, 3], keepdims=0))
+    graph.node.append(helper.make_node("ReduceMean", ["bn"], ["output"], axes=axes, keepdims=0))
     onnx_path = tmp_path / "mean.onnx"
     onnx_path.write_bytes(model.SerializeToString())
-    result = run_cli("convert", str(onnx_path), "--to", "dabnn", cwd=tmp_path)
-    _one_error_line(result, 1, "unsupported operator ReduceMean")
+    return onnx_path
+
+
+def test_a_global_mean_is_a_global_average_pool(tmp_path):
+    """`x.mean((2, 3))` after a binary conv (how PyTorch code often pools) is no runtime scale:
+    it converts to a fixed-kernel AvePool over the whole map."""
+    result = run_cli("convert", str(_mean_graph(tmp_path, [2, 3])), "--to", "dabnn", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    dab = DabModel.from_bytes((tmp_path / "mean.dab").read_bytes())
+    pool = dab.layers[-1]
+    assert pool.type == "AvePool" and pool.params["kernel_shape"] == [6, 6]  # the 6 x 6 map
+
+
+def test_a_channel_mean_is_refused_with_the_axes(tmp_path):
+    result = run_cli("convert", str(_mean_graph(tmp_path, [1])), "--to", "dabnn", cwd=tmp_path)
+    _one_error_line(result, 1, "averages over height and width only")
     assert "runtime activation scale" not in result.stderr

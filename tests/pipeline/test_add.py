@@ -177,6 +177,36 @@ def test_free_input_dimensions_need_input_shape(tmp_path):
     assert manifest["audit"]["lce"]["top1_agreement"] == 1.0
 
 
+def test_add_judges_lce_with_the_numerical_verdict(small):
+    audit = small["dense"]["audit"]["lce"]
+    assert audit["reference"] == "the Keras model in float64"
+    assert audit["unexplained"] == 0 and audit["numerics_enforced"]
+    assert audit["sign_quantizers"] == 2  # the binary conv's and the binary dense layer's
+
+
+def test_logits_off_beyond_rounding_fail_the_verdict_at_full_top1(tmp_path):
+    """A flatbuffer of the model with every classifier bias moved by 0.1: top-1 agrees on every
+    image (the old 99 % rule passed it), the logits differ beyond float32 rounding, and the
+    verdict counts each image as an unexplained disagreement (the twin, converted from itself,
+    passes: recorded as not enforced, with the warning)."""
+    import tensorflow as tf
+    from bibench_deploy.pipeline.add_keras import check_numerics
+    from bibench_deploy.pipeline.convert import convert
+    tf.keras.backend.clear_session()
+    tf.keras.utils.set_random_seed(0)
+    model = randomise_batchnorm(binary_dense_net())
+    shifted = tf.keras.models.clone_model(model)
+    weights = model.get_weights()
+    shifted.set_weights(weights[:-1] + [weights[-1] + 0.1])
+    x = np.random.default_rng(0).standard_normal((20, 16, 16, 3)).astype(np.float32)
+    warnings = []
+    numerics = check_numerics(model, convert(shifted), x, "shifted", warnings)
+    assert numerics["top1_agreement"] == 1.0
+    assert numerics["unexplained"] == 20 and not numerics["numerics_enforced"]
+    assert warnings and "20 of 20 disagreements" in warnings[0]
+    assert check_numerics(model, convert(model), x, "same", [])["numerics_enforced"]
+
+
 def test_a_conversion_that_changes_the_model_stops_add(tmp_path):
     """LCE converts larq's ste_tern input quantizer as a binary sign (wrong outputs): the
     numerical check must catch it, on the model and on its randomised-BatchNorm twin."""

@@ -34,7 +34,7 @@ published-report: $(BIN)/bibench-deploy
 	  $(BIN)/bibench-deploy build --algo $$algo --arch resnet18_imagenet --epochs 0 --force \
 	    || failed="$$failed resnet18_imagenet-$$algo"; \
 	done; echo "builds that failed:$${failed:- none}" | tee reports/x86_64-host/failed-builds.txt
-	$(BIN)/bibench-deploy run --fleet devices/x86_64-host.yaml --models 'resnet18*' --reports-dir reports/x86_64-host
+	$(BIN)/bibench-deploy run --fleet devices/x86_64-host.yaml --models 'resnet18*' --reports-dir reports/x86_64-host --max-group-secs 90
 	$(BIN)/bibench-deploy report "$$(ls -td reports/x86_64-host/*/ | head -n 1)"
 	$(BIN)/bibench-deploy algos --arch resnet18 --write README.md
 

@@ -6,9 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from bibench_deploy.pipeline.tracing import keras_without_autograph
+
 
 def convert(model: Any) -> bytes:
     import larq_compute_engine as lce
+    keras_without_autograph()
     return lce.convert_keras_model(model)
 
 

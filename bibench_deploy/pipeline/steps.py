@@ -16,6 +16,7 @@ from bibench_deploy.pipeline.deploy import (build_deploy_model, deploy_form_nume
 from bibench_deploy.pipeline.flatbuffer import read_graph
 from bibench_deploy.pipeline.inputs import Preprocessing, audit_batch, test_dataset
 from bibench_deploy.pipeline.build import BuildRequest, Reporter, artefacts, base_manifest, require
+from bibench_deploy.pipeline.tracing import keras_without_autograph
 from bibench_deploy.pipeline.train import compile_model, train, weights_sha256
 from bibench_deploy.pipeline.untrained import randomize_untrained
 from bibench_deploy.complexity import compare_to_fp32, count_model
@@ -29,6 +30,7 @@ def make_deterministic(seed: int) -> None:
     (auto-generated names end up in the flatbuffer's tensor names).
     """
     import tensorflow as tf
+    keras_without_autograph()
     tf.keras.backend.clear_session()
     tf.config.experimental.enable_op_determinism()
     tf.keras.utils.set_random_seed(seed)

@@ -9,6 +9,7 @@ from bibench_deploy.algorithms.base import Algorithm
 from bibench_deploy.pipeline.inputs import (Preprocessing, steps_per_epoch, test_dataset,
                                             train_dataset)
 from bibench_deploy.data.base import Dataset
+from bibench_deploy.pipeline.tracing import keras_without_autograph
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ def make_optimizer(config: TrainConfig, steps: int) -> Any:
 
 def compile_model(model: Any, optimizer: Any = "adam") -> None:
     import tensorflow as tf
+    keras_without_autograph()
     model.compile(optimizer=optimizer,
                   loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])

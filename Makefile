@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   build a model, measure it on the local fleet, write a report
-#   make test   run the test suite (installs OpenSSH server for the fleet tests if missing)
+#   make test   run the whole test suite, fast and slow tests (installs OpenSSH server for the
+#               fleet tests if missing); `make test-fast` runs only the fast ones
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ LABGRID_VENV ?= .labgrid-venv
 LABGRID_SPEC ?= labgrid==26.0.1
 DEMO_MODEL ?= resnet20-bnn
 
-.PHONY: demo test test-slow test-all system-deps labgrid-venv published-report clean
+.PHONY: demo test test-fast test-slow system-deps labgrid-venv published-report clean
 
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,14 +52,18 @@ $(LABGRID_VENV)/bin/labgrid-client:
 	$(LABGRID_VENV)/bin/pip install --quiet "$(LABGRID_SPEC)"
 	touch $@
 
-test: $(BIN)/bibench-deploy system-deps labgrid-venv
+# `make test` is both suites, one after the other: what CI runs.
+test: test-fast test-slow
+
+test-fast: $(BIN)/bibench-deploy system-deps labgrid-venv
 	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
 
+# The slow tests are whole builds, mostly single-threaded (tracing, conversion, audit): two
+# pytest workers share the cores better than one. The fast suite measures latency and loads the
+# CPU on purpose, so it runs in one process.
+SLOW_WORKERS ?= 2
 test-slow: $(BIN)/bibench-deploy system-deps labgrid-venv
-	$(BIN)/python -m pytest -m slow -p no:cacheprovider
-
-test-all: $(BIN)/bibench-deploy system-deps labgrid-venv
-	$(BIN)/python -m pytest -p no:cacheprovider
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider -n $(SLOW_WORKERS)
 
 clean:
 	rm -rf $(VENV) $(LABGRID_VENV) *.egg-info

@@ -39,7 +39,7 @@ U = 2.0 ** -24
 BOUND_ULPS = 2 ** 10
 LOGIT_ULPS = 2 ** 10
 MAX_FLIPS = 8          # greedy steps (one flipped group each) per disagreeing image
-CANDIDATES = 16        # nearest-threshold groups tried per step
+CANDIDATES = 16        # nearest-threshold groups tried per step (with their edge-class parts)
 MAX_ATTRIBUTED = 100   # disagreeing images attributed; the rest count as not attributed
 
 
@@ -163,8 +163,8 @@ def _groups(positions: np.ndarray, edges: np.ndarray) -> list[tuple[int, ...]]:
 
 def _nearest(probes: list[_SignProbe], inputs: list[np.ndarray], row: int,
              flipped: Flips) -> list[tuple[int, tuple[int, ...]]]:
-    """The CANDIDATES groups of equal near-threshold sign inputs closest to the threshold
-    (a whole group before its edge-class parts)."""
+    """The CANDIDATES groups of equal near-threshold sign inputs closest to the threshold,
+    each followed by its edge-class parts (which do not count against CANDIDATES)."""
     found, done = [], {}
     for p, positions in flipped:
         done.setdefault(p, set()).update(positions)
@@ -174,11 +174,12 @@ def _nearest(probes: list[_SignProbe], inputs: list[np.ndarray], row: int,
         edges = probe.edge_classes(inputs[p][row].shape)
         near = np.flatnonzero(np.isfinite(ratio))
         for value in np.unique(z[near]):
-            for positions in _groups(near[z[near] == value], edges):
-                if not set(positions) <= done.get(p, set()):  # not flipped already
-                    found.append((float(ratio[positions[0]]), -len(positions), (p, positions)))
-    found.sort(key=lambda entry: entry[:2])
-    return [group for _, _, group in found[:CANDIDATES]]
+            groups = [(p, positions) for positions in _groups(near[z[near] == value], edges)
+                      if not set(positions) <= done.get(p, set())]  # not flipped already
+            if groups:
+                found.append((float(ratio[groups[0][1][0]]), groups))
+    found.sort(key=lambda entry: entry[0])
+    return [group for _, groups in found[:CANDIDATES] for group in groups]
 
 
 def attribute(model: Any, probes: list[_SignProbe], image: np.ndarray,

@@ -10,9 +10,13 @@ reference's is a disagreement, and each is attributed: starting from the
 reference, bits whose sign input is within the rounding bound are flipped one at a time
 (greedily, the flip that brings the float64 logits closest to LCE's), with the sign inputs
 recomputed after each flip (a flip changes what lies downstream); sign inputs of one quantizer
-with the same float64 value flip together, as one step. The disagreement is explained
-when some such set of near-threshold flips makes the float64 logits equal LCE's up to float32
-rounding of the logits (and the same top-1). It is unexplained when no near-threshold bit is
+with the same float64 value flip together, as one step, or, where they lie on different edges
+of the feature map (first or last row or column, or inside), one edge class of them at a time:
+an engine computes a feature map's border through other float operations than its interior
+(LCE's native zero padding adds a float correction to edge outputs), so equal float64 values
+on the border and inside need not round alike. The disagreement is explained when some such
+set of near-threshold flips makes the float64 logits equal LCE's up to float32 rounding of the
+logits (and the same top-1). It is unexplained when no near-threshold bit is
 left, no flip brings the logits closer, or MAX_FLIPS steps do not suffice.
 
 Rounding bound of a sign input z of one quantizer in one image:
@@ -35,7 +39,7 @@ U = 2.0 ** -24
 BOUND_ULPS = 2 ** 10
 LOGIT_ULPS = 2 ** 10
 MAX_FLIPS = 8          # greedy steps (one flipped group each) per disagreeing image
-CANDIDATES = 16        # nearest-threshold groups tried per step
+CANDIDATES = 16        # nearest-threshold groups tried per step (with their edge-class parts)
 MAX_ATTRIBUTED = 100   # disagreeing images attributed; the rest count as not attributed
 
 
@@ -68,6 +72,19 @@ class _SignProbe:
             near[:, :left] = near[:, z.shape[1] - right:] = False
         ratio[near] = np.abs(z[near]) / bound
         return ratio
+
+    def edge_classes(self, shape: tuple[int, ...]) -> np.ndarray:
+        """Per flat position of an input of `shape`: which edges of the feature map (padding
+        excluded) it lies on, as row class * 3 + column class (0 first, 1 inside, 2 last);
+        one class for a binary dense layer's input."""
+        if len(shape) != 3:
+            return np.zeros(int(np.prod(shape)), dtype=int)
+        top, bottom, left, right = self.border
+        rows, cols = np.ones(shape[0], dtype=int), np.ones(shape[1], dtype=int)
+        rows[top], rows[shape[0] - bottom - 1] = 0, 2
+        cols[left], cols[shape[1] - right - 1] = 0, 2
+        classes = rows[:, None] * 3 + cols[None, :]
+        return np.repeat(classes[:, :, None], shape[2], axis=2).ravel()
 
 
 def _is_binarizing(quantizer: Any) -> bool:
@@ -111,7 +128,8 @@ def sign_probes(model: Any) -> Iterator[list[_SignProbe]]:
 
 # (probe index, flat positions in one image's input): a group of sign inputs with the same
 # float64 value, which a float32 engine computes from the same operands and rounds alike (the
-# uniform background of an image gives whole regions of equal values)
+# uniform background of an image gives whole regions of equal values), or the part of them on
+# one edge class of the feature map
 Flips = tuple[tuple[int, tuple[int, ...]], ...]
 
 
@@ -133,20 +151,35 @@ def _evaluate(model: Any, probes: list[_SignProbe], image: np.ndarray,
             probe.signs, probe.record, probe.inputs = None, False, None
 
 
+def _groups(positions: np.ndarray, edges: np.ndarray) -> list[tuple[int, ...]]:
+    """Equal sign inputs at `positions`: all of them, and, when they lie on more than one edge
+    class, the part on each edge class (the border may round apart from the interior)."""
+    groups = [tuple(int(i) for i in positions)]
+    classes = np.unique(edges[positions])
+    if len(classes) > 1:
+        groups += [tuple(int(i) for i in positions[edges[positions] == c]) for c in classes]
+    return groups
+
+
 def _nearest(probes: list[_SignProbe], inputs: list[np.ndarray], row: int,
              flipped: Flips) -> list[tuple[int, tuple[int, ...]]]:
-    """The CANDIDATES groups of equal near-threshold sign inputs closest to the threshold."""
-    found = []
+    """The CANDIDATES groups of equal near-threshold sign inputs closest to the threshold,
+    each followed by its edge-class parts (which do not count against CANDIDATES)."""
+    found, done = [], {}
+    for p, positions in flipped:
+        done.setdefault(p, set()).update(positions)
     for p, probe in enumerate(probes):
         z = inputs[p][row].ravel()
         ratio = probe.candidates(inputs[p][row]).ravel()
+        edges = probe.edge_classes(inputs[p][row].shape)
         near = np.flatnonzero(np.isfinite(ratio))
         for value in np.unique(z[near]):
-            group = (p, tuple(int(i) for i in near[z[near] == value]))
-            if group not in flipped:
-                found.append((float(ratio[group[1][0]]), group))
+            groups = [(p, positions) for positions in _groups(near[z[near] == value], edges)
+                      if not set(positions) <= done.get(p, set())]  # not flipped already
+            if groups:
+                found.append((float(ratio[groups[0][1][0]]), groups))
     found.sort(key=lambda entry: entry[0])
-    return [group for _, group in found[:CANDIDATES]]
+    return [group for _, groups in found[:CANDIDATES] for group in groups]
 
 
 def attribute(model: Any, probes: list[_SignProbe], image: np.ndarray,
@@ -159,7 +192,7 @@ def attribute(model: Any, probes: list[_SignProbe], image: np.ndarray,
     distance = float(np.abs(logits[0] - target).max())
     for _ in range(MAX_FLIPS + 1):
         if distance <= tolerance and logits[0].argmax() == target.argmax():
-            return sum(len(positions) for _, positions in flips)
+            return len({(p, i) for p, positions in flips for i in positions})
         if len(flips) == MAX_FLIPS:
             return None
         candidates = _nearest(probes, inputs, 0, flips)

@@ -155,3 +155,30 @@ def test_planted_conversion_errors_are_unexplained(algo_name, plant):
     result = rounding_verdict(reference, x, interpret(convert(deploy), x))
     assert result["disagreements"] >= 5
     assert result["unexplained"] == result["disagreements"]
+
+
+def test_equal_sign_inputs_on_the_border_may_round_apart_from_the_interior():
+    """Equal float64 sign inputs across a whole feature map, of which an engine rounded only the
+    interior ones to the other side (LCE computes zero-padded borders through other float
+    operations, seen on resnet20-fda with zero padding): the attribution flips the interior
+    part of the group alone."""
+    with float64_keras():
+        inputs = tf.keras.Input((4, 4, 1))
+        y = lq.layers.QuantConv2D(1, 1, input_quantizer="ste_sign", kernel_quantizer=None,
+                                  use_bias=False, kernel_initializer="ones", name="bconv")(inputs)
+        logits = tf.keras.layers.Dense(3, name="out")(tf.keras.layers.Flatten()(y))
+        model64 = tf.keras.Model(inputs, logits)
+    rng = np.random.default_rng(0)
+    model64.get_layer("out").set_weights([rng.normal(size=(16, 3)), np.zeros(3)])
+    x = np.full((1, 4, 4, 1), -1e-7)  # one value everywhere, far within the rounding bound
+    x[0, 0, 0, 0] = 1.0               # of max|z| = 1
+    rounded = x.copy()
+    rounded[0, 1:3, 1:3, 0] = 0.0     # only the interior rounds up to the threshold: +1
+    target = np.asarray(model64(rounded, training=False))
+    result = rounding_verdict(model64, x, target)
+    assert result["disagreements"] == 1 and result["unexplained"] == 0
+    assert result["flips_per_explained_image"] == [4]
+    far = x.copy()
+    far[0, 1:3, 1:3, 0] = -0.5  # the interior far from the threshold: its bits cannot flip
+    result = rounding_verdict(model64, far, target)
+    assert result["disagreements"] == 1 and result["unexplained"] == 1

@@ -22,8 +22,11 @@ from tests.algorithms.conftest import TINY, images
 
 @pytest.fixture
 def default_rules():
+    """TensorFlow's own rules (re-read from its module: builds earlier in the session changed
+    them); the session's rules are put back afterwards."""
+    import importlib
     saved = config.CONVERSION_RULES
-    yield saved
+    yield importlib.reload(config).CONVERSION_RULES
     config.CONVERSION_RULES = saved
 
 

@@ -13,8 +13,9 @@ daBNN's sign convention). It is *explained* when
 
 - the replay agrees with Keras (so everything outside the binarizations is right), and
 - every bit that Keras and the executor binarized differently sat at a near tie: |x| at most
-  NEAR_TIE * max |x| of that tensor (float32 rounding of the values that formed x, far below
-  any trained margin),
+  NEAR_TIE times the largest magnitude of that tensor and of the values that formed it
+  (`rounding_scale`: a clipped residual sum is rounded relative to its operands, which can be
+  hundreds while max |x| is 1), float32 rounding far below any trained margin,
 
 and *unexplained* otherwise: a clear bit that differs, or a replay that still disagrees, is a
 conversion error. The check passes when no disagreement is unexplained.
@@ -28,9 +29,10 @@ import numpy as np
 
 from bibench_deploy.dabnn import executor
 from bibench_deploy.dabnn.model import DabModel
+from bibench_deploy.rounding_scale import operand_scales
 
 LOGIT_TOLERANCE = 1e-3
-NEAR_TIE = 1e-5  # relative to the tensor's largest |value|; float32 has 2^-24 = 6e-8
+NEAR_TIE = 1e-5  # relative to the largest |value| that formed x; float32 has 2^-24 = 6e-8
 
 
 def dab_verdict(model: DabModel, output: str, images: np.ndarray, reference: np.ndarray,
@@ -40,10 +42,12 @@ def dab_verdict(model: DabModel, output: str, images: np.ndarray, reference: np.
     outputs = executor.run_batch(model, images, output).reshape(reference.shape)
     disagreeing = [i for i in range(len(images)) if not _agree(reference[i], outputs[i])]
     explained, unexplained = [], []
-    keras_inputs = _keras_binary_inputs(keras_model, images[disagreeing]) if disagreeing else {}
+    keras_inputs, scales = (_keras_binary_inputs(keras_model, images[disagreeing])
+                            if disagreeing else ({}, {}))
     for row, index in enumerate(disagreeing):
         flips = _replay(model, output, images[index], reference[index],
-                        {name: values[row] for name, values in keras_inputs.items()})
+                        {name: values[row] for name, values in keras_inputs.items()},
+                        {name: float(scale[row]) for name, scale in scales.items()})
         (explained if flips is not None else unexplained).append(
             {"sample": index, **({"flipped_bits": flips} if flips is not None else {})})
     return {"arithmetic": "float32, Affine as fused multiply-add (daBNN's aarch64 build)",
@@ -64,8 +68,9 @@ def _agree(reference: np.ndarray, candidate: np.ndarray) -> bool:
 
 
 def _replay(model: DabModel, output: str, image: np.ndarray, reference: np.ndarray,
-            keras_inputs: dict[str, np.ndarray]) -> int | None:
-    """The number of near-tie bits that explain the sample's disagreement, or None."""
+            keras_inputs: dict[str, np.ndarray], scales: dict[str, float]) -> int | None:
+    """The number of near-tie bits that explain the sample's disagreement, or None.
+    `scales`: per Keras conv, the largest |value| among the operands that formed its input."""
     own = executor.BinarizationTrace()
     executor.run(model, image, trace=own)
     replay = executor.BinarizationTrace()
@@ -78,7 +83,8 @@ def _replay(model: DabModel, output: str, image: np.ndarray, reference: np.ndarr
     flipped = 0
     for conv, values in replay.inputs.items():  # each conv's input, all earlier bits as Keras's
         differs = replay.forced[conv] != np.where(values > 0, 1.0, -1.0)
-        near = np.abs(values) <= NEAR_TIE * max(float(np.abs(values).max()), 1e-30)
+        scale = max(float(np.abs(values).max()), scales.get(conv.split("/binary")[0], 0.0))
+        near = np.abs(values) <= NEAR_TIE * max(scale, 1e-30)
         if np.any(differs & ~near):
             return None
         flipped += int(differs.sum())
@@ -102,14 +108,18 @@ def _crop(values: np.ndarray, shape) -> np.ndarray:
     return values[top:top + shape[0], left:left + shape[1]]
 
 
-def _keras_binary_inputs(keras_model: Any, images: np.ndarray) -> dict[str, np.ndarray]:
-    """Layer name -> the float inputs of every binarized QuantConv2D on `images`."""
+def _keras_binary_inputs(keras_model: Any, images: np.ndarray
+                         ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Layer name -> the float inputs of every binarized QuantConv2D on `images`, and layer
+    name -> per image, the largest |value| among the operands that formed them."""
     import tensorflow as tf
     convs = [layer for layer in keras_model.layers if type(layer).__name__ == "QuantConv2D"
              and getattr(layer, "input_quantizer", None) is not None]
     if not convs:
-        return {}
+        return {}, {}
     probe = tf.keras.Model(keras_model.inputs, [layer.input for layer in convs])
     values = probe(images, training=False)
     values = values if isinstance(values, (list, tuple)) else [values]
-    return {layer.name: np.asarray(v) for layer, v in zip(convs, values)}
+    scales = operand_scales(keras_model, convs, images)
+    return ({layer.name: np.asarray(v) for layer, v in zip(convs, values)},
+            {layer.name: scale for layer, scale in zip(convs, scales)})

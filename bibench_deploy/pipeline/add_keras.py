@@ -200,8 +200,8 @@ def _in_float64(config: Any) -> Any:
 
 def lce_verdict(model: Any, flatbuffer: bytes, x: np.ndarray) -> dict[str, Any]:
     """The build's verdict (pipeline/verdict.py) with the Keras model in float64 as reference."""
-    verdict = audit_mod.lce_verdict(float64_clone(model), x, interpret(flatbuffer, x),
-                                    predict(model, x), attribute=True)
+    verdict = audit_mod.lce_verdict(float64_clone(model), x, flatbuffer, predict(model, x),
+                                    search=True)
     verdict["reference"] = "the Keras model in float64"
     return verdict
 

@@ -91,15 +91,20 @@ def audit_graph(graph: Graph, keras_totals: dict[str, Any],
     }
 
 
-def lce_verdict(model64: Any, x: np.ndarray, lce_outputs: np.ndarray,
-                keras_outputs: np.ndarray, attribute: bool) -> dict[str, Any]:
+def lce_verdict(model64: Any, x: np.ndarray, flatbuffer: bytes,
+                keras_outputs: np.ndarray, search: bool) -> dict[str, Any]:
     """The binarized flatbuffer's comparison and verdict (see the module docstring).
 
-    Without `attribute` (untrained builds, whose verdict is not enforced) disagreements are
-    counted, not attributed: near-ties cascade there and each attribution costs float64 passes.
+    Disagreements are attributed from LCE's own sign inputs (one float64 replay each); where
+    those cannot be matched to the model's quantizers, by a search only with `search` (trained
+    builds: an untrained network's near-ties cascade and each search costs many float64
+    passes), and are otherwise counted as not attributed.
     """
+    from bibench_deploy.pipeline.convert import interpret_with_sign_inputs
     from bibench_deploy.pipeline.verdict import MAX_ATTRIBUTED, rounding_verdict
-    verdict = rounding_verdict(model64, x, lce_outputs, MAX_ATTRIBUTED if attribute else 0)
+    lce_outputs, sign_inputs = interpret_with_sign_inputs(flatbuffer, x)
+    verdict = rounding_verdict(model64, x, lce_outputs, MAX_ATTRIBUTED if search else 0,
+                               sign_inputs)
     return {"reference": "deploy graph in float64",
             **compare_outputs(verdict.pop("reference"), lce_outputs), **verdict,
             "keras_float32": compare_outputs(keras_outputs, lce_outputs)}

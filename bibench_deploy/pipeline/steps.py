@@ -94,10 +94,9 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         f"baseline, although {algo.name} declares {'it' if len(missing) == 1 else 'them'} in "
         f"inference_float_ops: the converter folded the operator away (identity parameters?), "
         f"so this graph would not measure {algo.name}; fix the deploy form or its parameters"))
-    lce_outputs = interpret(binary_fb, x)
-    binary_audit.update(audit_mod.lce_verdict(
-        float64_deploy(arch, algo, deploy, dataset.num_classes), x, lce_outputs, reference,
-        attribute=trained))
+    deploy64 = float64_deploy(arch, algo, deploy, dataset.num_classes)
+    binary_audit.update(audit_mod.lce_verdict(deploy64, x, binary_fb, reference,
+                                              search=trained))
     binary_audit["deploy_graph_vs_keras"] = deploy_numerics
     binary_audit["dropped_training_layers"] = dropped
     binary_audit["thresholds_centred"] = centring
@@ -166,5 +165,6 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
         reporter.stage("checking against BiBench's semantics")
         manifest["training"]["imported"] = True
         manifest["import"] = {**imported, **request.source.verify(arch, algo, model, binary_fb,
-                                                                   x, dataset.num_classes)}
+                                                                   x, dataset.num_classes,
+                                                                   deploy64)}
     return manifest

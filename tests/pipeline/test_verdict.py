@@ -15,12 +15,27 @@ import tensorflow as tf
 
 from bibench_deploy.algorithms import ALGORITHMS
 from bibench_deploy.pipeline import verdict
-from bibench_deploy.pipeline.convert import convert, interpret
+from bibench_deploy.pipeline.convert import convert, interpret, interpret_with_sign_inputs
 from bibench_deploy.pipeline.deploy import build_deploy_model, float64_deploy, float64_keras
 from bibench_deploy.pipeline.verdict import rounding_verdict
 from tests.algorithms.conftest import TINY, images, perturb
 
 IN_CHANNELS = 8
+# how disagreements are attributed: by replaying LCE's own sign inputs, or by the search
+METHODS = ("replay", "search")
+
+
+def lce(model, x, method):
+    """rounding_verdict's LCE arguments for `model` converted, attributed by `method`."""
+    flatbuffer = convert(model)
+    if method == "replay":
+        outputs, sign_inputs = interpret_with_sign_inputs(flatbuffer, x)
+        assert np.array_equal(outputs, interpret(flatbuffer, x))  # the extra outputs change nothing
+        return {"candidate": outputs, "sign_inputs": sign_inputs}
+    return {"candidate": interpret(flatbuffer, x)}
+
+
+ATTRIBUTION = {"replay": "LCE's sign inputs replayed", "search": "search over near-threshold flips"}
 
 
 def tie_model(standalone_sign=False):
@@ -65,9 +80,11 @@ def sign_ties(request):
     return model32, model64, x
 
 
-def test_float32_rounding_flips_are_explained(sign_ties):
+@pytest.mark.parametrize("method", METHODS)
+def test_float32_rounding_flips_are_explained(sign_ties, method):
     model32, model64, x = sign_ties
-    result = rounding_verdict(model64, x, interpret(convert(model32), x))
+    result = rounding_verdict(model64, x, **lce(model32, x, method))
+    assert result["attribution"] == ATTRIBUTION[method]
     assert result["sign_quantizers"] == 1
     assert result["disagreements"] >= 2  # LCE rounds some of the planted ties the other way
     assert result["explained_flips"] == result["disagreements"] and result["unexplained"] == 0
@@ -101,10 +118,11 @@ def test_equal_sign_inputs_flip_as_one_group(sign_ties):
     assert all(n % 3 == 0 for n in result["flips_per_explained_image"])
 
 
-def test_without_the_rounding_bound_nothing_is_explained(sign_ties, monkeypatch):
+@pytest.mark.parametrize("method", METHODS)
+def test_without_the_rounding_bound_nothing_is_explained(sign_ties, monkeypatch, method):
     model32, model64, x = sign_ties
     monkeypatch.setattr(verdict, "BOUND_ULPS", 0)
-    result = rounding_verdict(model64, x, interpret(convert(model32), x))
+    result = rounding_verdict(model64, x, **lce(model32, x, method))
     assert result["disagreements"] >= 2
     assert result["explained_flips"] == 0 and result["unexplained"] == result["disagreements"]
 
@@ -136,25 +154,29 @@ def tiny_deploy(algo_name):
     return algo, deploy
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("algo_name", ["bnn", "dorefa"])
-def test_a_correct_conversion_has_no_unexplained_disagreement(algo_name):
+def test_a_correct_conversion_has_no_unexplained_disagreement(algo_name, method):
     algo, deploy = tiny_deploy(algo_name)
     x = images(100)
     result = rounding_verdict(float64_deploy(TINY, algo, deploy, 10), x,
-                              interpret(convert(deploy), x))
+                              **lce(deploy, x, method))
     assert result["sign_quantizers"] == 2 and result["unexplained"] == 0
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("algo_name,plant", [("dorefa", drop_alpha), ("bnn", shift_padding),
                                              ("bnn", ternary_input)])
-def test_planted_conversion_errors_are_unexplained(algo_name, plant):
+def test_planted_conversion_errors_are_unexplained(algo_name, plant, method):
     algo, deploy = tiny_deploy(algo_name)
     reference = float64_deploy(TINY, algo, deploy, 10)
     plant(deploy)
     x = images(100)
-    result = rounding_verdict(reference, x, interpret(convert(deploy), x))
+    result = rounding_verdict(reference, x, **lce(deploy, x, method))
     assert result["disagreements"] >= 5
     assert result["unexplained"] == result["disagreements"]
+    if plant is not ternary_input:  # no probe of the reference stands for the ternary one
+        assert result["attribution"] == ATTRIBUTION[method]
 
 
 def test_equal_sign_inputs_on_the_border_may_round_apart_from_the_interior():
@@ -181,4 +203,39 @@ def test_equal_sign_inputs_on_the_border_may_round_apart_from_the_interior():
     far = x.copy()
     far[0, 1:3, 1:3, 0] = -0.5  # the interior far from the threshold: its bits cannot flip
     result = rounding_verdict(model64, far, target)
+    assert result["disagreements"] == 1 and result["unexplained"] == 1
+
+
+def test_a_clipped_residual_sum_is_bounded_by_its_operands():
+    """z = Hardtanh(a + b) with a = 200, b = -200 - 1e-3 at one pixel: max|z| is 1, but float32
+    rounds a + b relative to 200 (one ulp = 1.5e-5). A flip of that bit (|z| = 1e-3, beyond
+    2^10 u max|z| = 6.1e-5, within 2^10 u * 200 = 0.012) is explained; the same |z| formed
+    from operands of size 0.5 is not (seen on resnet18_imagenet-bnn's .dab: a residual sum of
+    207 behind Hardtanh)."""
+    from tests.test_rounding_scale import pick
+    from bibench_deploy.algorithms.layers import hardtanh
+    with float64_keras():
+        inputs = tf.keras.Input((4, 4, 2))
+        z = tf.keras.layers.Add(name="add")([pick(inputs, 0, "a"), pick(inputs, 1, "b")])
+        y = lq.layers.QuantConv2D(1, 1, input_quantizer="ste_sign", kernel_quantizer=None,
+                                  use_bias=False, kernel_initializer="ones",
+                                  name="bconv")(hardtanh(z, "act"))
+        logits = tf.keras.layers.Dense(3, name="out")(tf.keras.layers.Flatten()(y))
+        model64 = tf.keras.Model(inputs, logits)
+    rng = np.random.default_rng(0)
+    model64.get_layer("out").set_weights([rng.normal(size=(16, 3)), np.zeros(3)])
+
+    def case(operand):
+        x = np.zeros((1, 4, 4, 2))
+        x[0, :, :, 0] = rng.uniform(0.2, 0.9, (4, 4))   # clear bits elsewhere, max|z| < 1
+        x[0, 0, 0, 0] = 1.0                             # max|z| = 1
+        x[0, 1, 2] = [operand, -operand - 1e-3]         # z = -1e-3 at (1, 2)
+        rounded = x.copy()
+        rounded[0, 1, 2, 1] = -operand                  # an engine's rounding: z = 0, bit +1
+        return x, np.asarray(model64(rounded, training=False))
+
+    result = rounding_verdict(model64, *case(200.0))
+    assert result["disagreements"] == 1 and result["unexplained"] == 0
+    assert result["flips_per_explained_image"] == [1]
+    result = rounding_verdict(model64, *case(0.5))
     assert result["disagreements"] == 1 and result["unexplained"] == 1

@@ -79,6 +79,10 @@ def test_bnn_checkpoint_imports_exactly_with_zero_padding(imported_bnn):
     assert pytorch["samples"] == 100
     assert pytorch["lce_vs_pytorch_float32"]["top1_agreement"] >= 0.99
     assert pytorch["bibench_float64_vs_pytorch_float64"]["max_abs_diff"] < 1e-9
+    verdict = pytorch["lce_verdict"]  # on the reference inputs, against float64
+    assert verdict["enforced"] and verdict["unexplained"] == 0
+    assert verdict["attribution"] == "LCE's sign inputs replayed"
+    assert verdict["explained_flips"] == verdict["disagreements"]
     assert manifest["deploy"]["dabnn"]["supported"] is False
     assert "-1 only" in manifest["deploy"]["dabnn"]["reason"]
     assert load_manifest(tmp_path / "models" / "resnet20_bibench-bnn")["name"] == manifest["name"]
@@ -113,6 +117,19 @@ def test_an_imported_model_runs_and_reports_like_a_built_one(imported_bnn):
                for row in rows)
 
 
+def test_a_reference_written_by_another_model_is_refused(bnn_checkpoint, tmp_path):
+    checkpoint, reference, _ = bnn_checkpoint
+    with np.load(reference) as data:
+        values = dict(data)
+    values["logits_float64"] = values["logits_float64"][::-1].copy()  # another model's logits
+    values["logits"] = values["logits"][::-1].copy()
+    other = tmp_path / "other.npz"
+    np.savez(other, **values)
+    from bibench_deploy.pipeline.bibench_checkpoint import CheckpointError
+    with pytest.raises(CheckpointError, match="not the model that wrote them"):
+        import_checkpoint(checkpoint, import_request(tmp_path), other)
+
+
 def test_plus_one_padding_records_its_agreement_and_exports_dabnn(bnn_checkpoint, tmp_path):
     checkpoint, reference, _ = bnn_checkpoint
     manifest = import_checkpoint(checkpoint, import_request(tmp_path, padding="one"), reference)
@@ -138,3 +155,4 @@ def test_resnet_imports_exactly_on_lce(arch, algo, tmp_path):
     imported = manifest["import"]
     assert imported["keras_float64_vs_bibench_float64"]["top1_agreement"] == 1.0
     assert imported["pytorch_reference"]["lce_vs_pytorch_float32"]["top1_agreement"] >= 0.99
+    assert imported["pytorch_reference"]["lce_verdict"]["unexplained"] == 0

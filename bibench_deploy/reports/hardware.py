@@ -4,6 +4,9 @@ with their reason, and an OM_infer row per architecture over the devices.
 
 Numbers come from the headline rows (best binary vs best FP32 of each group); `fp32_ms` is the
 median of the row's algorithms' FP32 latencies (each algorithm's FP32 twin is the same network).
+An engine that runs no FP32 model (daBNN runs binary networks only) gets the baseline BiBench's
+table gives every library of a device: the fastest FP32 row of another engine on the same
+device, threads and architecture (`fp32_engine` names it), and speedups against it.
 """
 
 from __future__ import annotations
@@ -48,6 +51,9 @@ def hardware_table(headline: list[dict[str, Any]], aggregates: list[dict[str, An
         groups[(row["device"], row["engine"], row["threads"], row["arch"])][row["algo"]] = row
     table = [_device_row(key, by_algo, algos, devices.get(key[0], {}), manifests)
              for key, by_algo in sorted(groups.items(), key=lambda kv: str(kv[0]))]
+    for row in table:
+        if row["fp32_ms"] is None:
+            _borrow_fp32(row, table, algos)
     om_groups = sorted({(r["engine"], r["threads"], r["arch"]) for r in headline}, key=str)
     table += [_om_row(key, aggregates, algos, manifests) for key in om_groups]
     return table
@@ -60,7 +66,7 @@ def _device_row(key, by_algo, algos, info, manifests) -> dict[str, Any]:
     row = {**dict.fromkeys(hardware_fields(algos)), **info, "device": device, "engine": engine,
            "threads": threads, "arch": arch, "input_size": _input_size(manifests, arch),
            "fp32_ms": statistics.median(r["fp32_latency_median_ms"] for r in fp32) if fp32 else None,
-           "fp32_status": fp32_status}
+           "fp32_status": fp32_status, "fp32_engine": engine if fp32 else None}
     for algo in algos:
         cell = by_algo.get(algo)
         if cell is None:
@@ -70,6 +76,22 @@ def _device_row(key, by_algo, algos, info, manifests) -> dict[str, Any]:
                     f"{algo}_status": cell["status"],
                     f"{algo}_note": cell["note"] if cell["status"] != "ok" else None})
     return row
+
+
+def _borrow_fp32(row: dict[str, Any], table: list[dict[str, Any]], algos: list[str]) -> None:
+    """The fastest FP32 baseline of another engine on `row`'s device, threads and arch, and
+    each algorithm's speedup against it."""
+    same = [r for r in table if r["fp32_ms"] is not None and r["fp32_engine"] == r["engine"]
+            and (r["device"], r["threads"], r["arch"]) == (row["device"], row["threads"],
+                                                           row["arch"])]
+    if not same:
+        return
+    base = min(same, key=lambda r: r["fp32_ms"])
+    row.update(fp32_ms=base["fp32_ms"], fp32_status=base["fp32_status"],
+               fp32_engine=base["engine"])
+    for algo in algos:
+        if row[f"{algo}_ms"]:
+            row[f"{algo}_speedup_x"] = base["fp32_ms"] / row[f"{algo}_ms"]
 
 
 def _om_row(key, aggregates, algos, manifests) -> dict[str, Any]:

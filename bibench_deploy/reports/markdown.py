@@ -120,7 +120,8 @@ def _hardware_table(rows: list[dict[str, Any]], algos: list[str]) -> str:
              r["device_os"] or MISSING, f"{r['arch']} ({r['input_size'] or '?'})",
              f"{r['engine']}, {r['threads']} thr",
              MISSING if r["device"] == OM_ROW else number(r["fp32_ms"]) +
-             ("" if r["fp32_status"] in (None, "ok") else f" *{r['fp32_status']}*"),
+             ("" if r["fp32_status"] in (None, "ok") else f" *{r['fp32_status']}*") +
+             ("" if r["fp32_engine"] in (None, r["engine"]) else f" ({r['fp32_engine']})"),
              *[algo_cell(r, a) for a in algos]] for r in rows]
     return table(headers, body) + "".join(f"\n[^{i + 1}]: {n}" for i, n in enumerate(notes)) + \
         ("\n" if notes else "")

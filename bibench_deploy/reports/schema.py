@@ -163,6 +163,10 @@ HARDWARE_COLUMNS: tuple[Column, ...] = (
     Column("input_size", str, "input height x width x channels, from the manifest"),
     Column("fp32_ms", float, "FP32 baseline: median latency of its fastest option, ms"),
     Column("fp32_status", str, "status of that FP32 cell"),
+    Column("fp32_engine", str, "engine that measured the FP32 baseline: the row's own, or, for "
+           "an engine that runs no FP32 model (daBNN), the fastest FP32 of another engine on the "
+           "same device, threads and architecture (its speedups are then ratios of medians from "
+           "separate launches, not paired)"),
 )
 # followed, per algorithm A (sorted), by A_ms, A_speedup_x, A_status, A_note: the headline
 # binary latency, its speedup, the headline status, and why A has no number (e.g. unsupported);

@@ -71,3 +71,36 @@ def test_undeployable_engine_is_marked_with_its_reason(written):
     assert line.count("n/a *unsupported*[^1]") == 2
     assert "[^1]: device local-1 has no daBNN benchmark binary" in text
     assert any(line.startswith("| OM_infer |") for line in text.splitlines())
+
+
+def test_dabnn_rows_of_an_imagenet_model_sit_next_to_lce_s_with_the_device_s_fp32():
+    """daBNN runs binary networks only: its row takes the same device's fastest FP32 (another
+    engine's, named in fp32_engine) and its speedups against it, next to LCE's row."""
+    from bibench_deploy.reports.hardware import hardware_table
+    from bibench_deploy.reports.markdown import _hardware_table
+
+    def head(engine, algo, ms, fp32_ms, speedup):
+        return {"device": "pi4", "engine": engine, "threads": "1", "arch": "resnet18_imagenet",
+                "algo": algo, "latency_median_ms": ms, "fp32_latency_median_ms": fp32_ms,
+                "speedup_x": speedup, "status": "ok", "note": None}
+
+    headline = [head("lce_interpreter", "bnn", 40.0, 120.0, 3.0),
+                head("lce_interpreter", "bireal", 42.0, 124.0, 124.0 / 42.0),
+                head("dabnn", "bnn", 61.3, None, None), head("dabnn", "bireal", 64.0, None, None),
+                {**head("lce_interpreter", "bnn", 20.0, 70.0, 3.5), "threads": "4"}]
+    manifests = {"resnet18_imagenet-bnn": {"arch": "resnet18_imagenet",
+                                           "input_shape": [1, 224, 224, 3]}}
+    table = hardware_table(headline, [], [], manifests)
+    rows = {(r["engine"], r["threads"]): r for r in table if r["device"] == "pi4"}
+    lce, dabnn = rows[("lce_interpreter", "1")], rows[("dabnn", "1")]
+    assert lce["fp32_ms"] == statistics.median([120.0, 124.0]) == 122.0
+    assert lce["fp32_engine"] == "lce_interpreter" and lce["bnn_speedup_x"] == 3.0
+    assert dabnn["fp32_ms"] == 122.0 and dabnn["fp32_engine"] == "lce_interpreter"
+    assert dabnn["bnn_ms"] == 61.3 and dabnn["bnn_speedup_x"] == pytest.approx(122.0 / 61.3)
+    assert dabnn["bireal_speedup_x"] == pytest.approx(122.0 / 64.0)
+    assert dabnn["input_size"] == "224x224x3"
+    assert rows[("lce_interpreter", "4")]["fp32_ms"] == 70.0  # threads are not mixed
+    text = _hardware_table(table, ["bireal", "bnn"])
+    [line] = [line for line in text.splitlines()
+              if line.startswith("| pi4 |") and "| dabnn, 1 thr |" in line]
+    assert "| 122 (lce_interpreter) |" in line and "61.3 (1.99x)" in line

@@ -58,6 +58,16 @@ def _wait_free(lab: Lab, place: str, timeout_s: float = 30.0) -> str:
     return lab.holder(place)
 
 
+def _wait_records(run_dir: Path, count: int, timeout_s: float = 60.0) -> list[dict]:
+    """The run's lock records once there are `count` of them. A killed run's keeper writes
+    `released` after the coordinator has freed the place and the reservation is cancelled, so
+    the place can be free a moment before the record is there."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end and len(_locks(run_dir)) < count:
+        time.sleep(0.2)
+    return _locks(run_dir)
+
+
 def _cli(*args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, "-m", "bibench_deploy", *args], cwd=REPO, env=env,
@@ -156,7 +166,7 @@ def test_interrupted_or_killed_run_releases_its_place(farm, models_dir, tmp_path
     run.communicate(timeout=60)
     assert _wait_free(lab, "rpi-a") == "None"
     (run_dir,) = (tmp_path / "r").iterdir()
-    events = [l["event"] for l in _locks(run_dir)]
+    events = [l["event"] for l in _wait_records(run_dir, 2)]
     assert events == ["acquired", "released"]
 
 

@@ -1,4 +1,4 @@
-"""Reference executor of `.dab` models in numpy: the format's semantics, batch 1, NHWC.
+"""Reference executor of `.dab` models in numpy: the format's semantics, NHWC, each image on its own.
 
 It follows the runtime where a writer could go wrong: BinConv2D binarizes its input at 0
 (x > 0 -> +1, else -1), pads with -1 and outputs the mismatch count popcount(x XOR w) over
@@ -48,13 +48,45 @@ PORTABLE = Arithmetic(np.float32, fused_affine=False)
 EXACT = Arithmetic(np.float64, fused_affine=False)
 
 
+BATCH = 16  # images per pass: whole-batch numpy calls, with bounded memory (float64 windows)
+
+
 def run(model: DabModel, image_hwc: np.ndarray, arithmetic: Arithmetic = AARCH64,
         trace: BinarizationTrace | None = None) -> dict[str, np.ndarray]:
     """Every named activation after running `model` on one (H, W, C) float image."""
+    _check_shape(model, image_hwc.shape)
+    batch_trace = BinarizationTrace(forced={name: signs[None] for name, signs
+                                            in (trace.forced.items() if trace else ())})
+    blobs = _run(model, np.asarray(image_hwc)[None], arithmetic, batch_trace)
+    if trace is not None:
+        trace.inputs.update({name: values[0] for name, values in batch_trace.inputs.items()})
+    image_views: dict[int, np.ndarray] = {}  # one view per buffer: in-place layers share one
+    return {name: image_views.setdefault(id(values), values[0]) for name, values in blobs.items()}
+
+
+def run_batch(model: DabModel, images_nhwc: np.ndarray, output: str,
+              arithmetic: Arithmetic = AARCH64) -> np.ndarray:
+    """`output` for each image of a batch, stacked. Nothing mixes images; only the numpy calls
+    are shared (BATCH images at a time), so the one difference from `run` on each image can be
+    the order in which BLAS sums a float conv's float64 products, far below the float32
+    rounding that follows."""
+    _check_shape(model, images_nhwc.shape[1:])
+    return np.concatenate([_run(model, images_nhwc[start:start + BATCH], arithmetic,
+                                BinarizationTrace())[output].copy()
+                           for start in range(0, len(images_nhwc), BATCH)])
+
+
+def _check_shape(model: DabModel, shape) -> None:
     expected = tuple(model.input_shape[1:])
-    if image_hwc.shape != expected:
-        raise ValueError(f"input shape {image_hwc.shape}, model expects {expected}")
-    blobs = {model.input_name: np.array(image_hwc, dtype=arithmetic.dtype)}
+    if tuple(shape) != expected:
+        raise ValueError(f"input shape {tuple(shape)}, model expects {expected}")
+
+
+def _run(model: DabModel, images: np.ndarray, arithmetic: Arithmetic,
+         trace: BinarizationTrace) -> dict[str, np.ndarray]:
+    """Every named activation, with a leading batch axis, after running `model` on NHWC
+    `images`."""
+    blobs = {model.input_name: np.array(images, dtype=arithmetic.dtype)}
     for layer in model.layers:
         runner = _RUNNERS.get(layer.type)
         if runner is None:
@@ -62,16 +94,10 @@ def run(model: DabModel, image_hwc: np.ndarray, arithmetic: Arithmetic = AARCH64
         if layer.params["output"] in blobs:  # the runtime would write into the existing buffer
             raise ValueError(f"layer output {layer.params['output']!r} is not a new name")
         if layer.type == "BinConv2D":
-            _bin_conv(model, layer.params, blobs, trace or BinarizationTrace())
+            _bin_conv(model, layer.params, blobs, trace)
         else:
             runner(model, layer.params, blobs, arithmetic)
     return blobs
-
-
-def run_batch(model: DabModel, images_nhwc: np.ndarray, output: str,
-              arithmetic: Arithmetic = AARCH64) -> np.ndarray:
-    """`output` for each image of a batch, stacked."""
-    return np.stack([run(model, image, arithmetic)[output].copy() for image in images_nhwc])
 
 
 def _symmetric(pads) -> tuple[int, int]:
@@ -82,19 +108,20 @@ def _symmetric(pads) -> tuple[int, int]:
 
 
 def _windows(x: np.ndarray, kernel, pads, strides, pad_value: float) -> np.ndarray:
-    """(out_h, out_w, kh, kw, C) windows of an (H, W, C) tensor."""
+    """(N, out_h, out_w, kh, kw, C) windows of an (N, H, W, C) tensor."""
     pad_h, pad_w = _symmetric(pads)
     stride_h, stride_w = (list(strides) or [1, 1])[:2]
-    padded = np.pad(x, ((pad_h, pad_h), (pad_w, pad_w), (0, 0)), constant_values=pad_value)
-    views = np.lib.stride_tricks.sliding_window_view(padded, tuple(kernel), axis=(0, 1))
-    return views[::stride_h, ::stride_w].transpose(0, 1, 3, 4, 2)
+    padded = np.pad(x, ((0, 0), (pad_h, pad_h), (pad_w, pad_w), (0, 0)),
+                    constant_values=pad_value)
+    views = np.lib.stride_tricks.sliding_window_view(padded, tuple(kernel), axis=(1, 2))
+    return views[:, ::stride_h, ::stride_w].transpose(0, 1, 2, 4, 5, 3)
 
 
-def _conv(windows: np.ndarray, weights_ohwi: np.ndarray) -> np.ndarray:
-    out_h, out_w = windows.shape[:2]
-    columns = windows.reshape(out_h * out_w, -1).astype(np.float64)
-    filters = weights_ohwi.reshape(weights_ohwi.shape[0], -1).astype(np.float64)
-    return (columns @ filters.T).reshape(out_h, out_w, -1)
+def _conv(windows: np.ndarray, weights_ohwi: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    batch, out_h, out_w = windows.shape[:3]
+    columns = windows.reshape(batch * out_h * out_w, -1).astype(dtype)
+    filters = weights_ohwi.reshape(weights_ohwi.shape[0], -1).astype(dtype)
+    return (columns @ filters.T).reshape(batch, out_h, out_w, -1)
 
 
 def _bin_conv(model: DabModel, p: dict, blobs: dict, trace: BinarizationTrace) -> None:
@@ -104,8 +131,10 @@ def _bin_conv(model: DabModel, p: dict, blobs: dict, trace: BinarizationTrace) -
     signs = trace.forced.get(p["output"])
     if signs is None:
         signs = np.where(blobs[p["input"]] > 0, 1.0, -1.0)
+    # sums of K products of +-1: integers, exact in float32 (a faster product) while K <= 2^24
+    exact = np.float32 if weights[0].size <= 2 ** 24 else np.float64
     dot = _conv(_windows(signs, weights.shape[1:3], p.get("pads"), p.get("strides"), -1.0),
-                weights)
+                weights, exact)
     mismatches = (weights[0].size - dot) / 2
     blobs[p["output"]] = mismatches.astype(blobs[p["input"]].dtype)
 
@@ -128,7 +157,7 @@ def _pool(p: dict, blobs: dict, arithmetic: Arithmetic, average: bool) -> None:
     x = blobs[p["input"]]
     windows = _windows(x, kernel, p.get("pads"), p.get("strides"), np.nan)
     reduce = np.nanmean if average else np.nanmax
-    blobs[p["output"]] = reduce(windows.astype(np.float64), axis=(2, 3)).astype(arithmetic.dtype)
+    blobs[p["output"]] = reduce(windows.astype(np.float64), axis=(3, 4)).astype(arithmetic.dtype)
 
 
 def _in_place(blobs: dict, p: dict, values: np.ndarray) -> None:
@@ -162,7 +191,7 @@ def _add(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
 def _concat(model: DabModel, p: dict, blobs: dict, arithmetic: Arithmetic) -> None:
     if p.get("axis") != 3 or len(p["inputs"]) != 2:
         raise UnsupportedLayer("Concat needs exactly 2 inputs on axis 3")
-    blobs[p["output"]] = np.concatenate([blobs[name] for name in p["inputs"]], axis=2)
+    blobs[p["output"]] = np.concatenate([blobs[name] for name in p["inputs"]], axis=-1)
 
 
 _RUNNERS = {

@@ -44,3 +44,28 @@ def test_layers_the_runtime_cannot_run_raise():
     model.layers[0] = model.layers[0].__class__("Softmax", {"input": "x", "output": "y"})
     with pytest.raises(executor.UnsupportedLayer, match="Softmax"):
         executor.run(model, np.zeros((2, 2, 4), np.float32))
+
+
+def test_a_batch_computes_each_image_as_it_is_computed_alone():
+    rng = np.random.default_rng(0)
+    model = DabModel("x", (1, 8, 8, 3))
+    model.add_tensor(DabTensor("stem", (32, 3, 3, 3),
+                               floats=rng.normal(size=(32, 3, 3, 3)).astype(np.float32)))
+    model.add_tensor(DabTensor("a", (32,), floats=rng.normal(size=32).astype(np.float32)))
+    model.add_tensor(DabTensor("b", (32,), floats=rng.normal(size=32).astype(np.float32)))
+    binary = np.where(rng.normal(size=(32, 3, 3, 32)) > 0, 1.0, -1.0)
+    model.add_tensor(DabTensor("w", binary.shape, bits=pack_weights(binary)))
+    model.add_layer("FpConv2D", input="x", weight="stem", pads=[1] * 4, strides=[2, 2],
+                    dilations=[1, 1], output="s")
+    model.add_layer("Affine", input="s", a="a", b="b", output="t")
+    model.add_layer("MaxPool", input="t", kernel_shape=[2, 2], pads=[0] * 4, strides=[1, 1],
+                    output="p")
+    model.add_layer("BinConv2D", input="p", weight="w", pads=[1] * 4, strides=[1, 1],
+                    dilations=[1, 1], output="y")
+    model.add_layer("Affine", input="y", a="a", b="b", output="z")
+    images = rng.normal(size=(executor.BATCH + 4, 8, 8, 3)).astype(np.float32)
+    alone = np.stack([executor.run(model, image)["z"] for image in images])
+    batched = executor.run_batch(model, images, "z")
+    assert batched.shape == (len(images), 3, 3, 32)
+    np.testing.assert_array_equal(batched, alone)
+    assert len(np.unique(batched.reshape(len(images), -1), axis=0)) == len(images)

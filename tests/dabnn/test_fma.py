@@ -48,6 +48,17 @@ def test_matches_exact_rounding_on_random_operands():
     np.testing.assert_array_equal(fma_float32(a, x, b), expected)
 
 
+def test_matches_exact_rounding_below_the_float32_normal_range():
+    """Results among float32's subnormals, whose midpoints are not where the normal ones are."""
+    rng = np.random.default_rng(2)
+    a = (rng.normal(size=2000) * 1e-20).astype(F32)
+    x = (rng.normal(size=2000) * 1e-19).astype(F32)
+    b = (rng.normal(size=2000) * 1e-39).astype(F32)
+    expected = np.array([correctly_rounded(*t) for t in zip(a, x, b)])
+    assert np.mean(np.abs(expected) < np.finfo(F32).tiny) > 0.5
+    np.testing.assert_array_equal(fma_float32(a, x, b), expected)
+
+
 def test_one_rounding_differs_from_two():
     """a * x rounded, then + b rounded (what numpy computes) differs from the fused result."""
     a = x = F32(1 + 2 ** -12)

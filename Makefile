@@ -59,11 +59,12 @@ test-fast: $(BIN)/bibench-deploy system-deps labgrid-venv
 	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
 
 # The slow tests are whole builds, mostly single-threaded (tracing, conversion, audit): two
-# pytest workers share the cores better than one. The fast suite measures latency and loads the
-# CPU on purpose, so it runs in one process.
+# pytest workers share the cores better than one. Tests in one xdist_group (the PyTorch
+# trainings) stay on one worker. The fast suite measures latency and loads the CPU on purpose,
+# so it runs in one process.
 SLOW_WORKERS ?= 2
 test-slow: $(BIN)/bibench-deploy system-deps labgrid-venv
-	$(BIN)/python -m pytest -m slow -p no:cacheprovider -n $(SLOW_WORKERS)
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider -n $(SLOW_WORKERS) --dist loadgroup
 
 clean:
 	rm -rf $(VENV) $(LABGRID_VENV) *.egg-info

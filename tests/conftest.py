@@ -24,7 +24,11 @@ def cli():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `slow` run only when asked for (`-m slow`)."""
+    """Tests marked `slow` run only when asked for (`-m slow`). Tests kept on one pytest-xdist
+    worker (`xdist_group`, with `--dist loadgroup`) are a chain that runs one after the other,
+    so they go first: the other worker shares out the rest meanwhile, instead of the chain
+    starting last and running on alone."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)  # stable
     if "slow" in (config.getoption("markexpr") or ""):
         return
     skip = pytest.mark.skip(reason="slow: run with -m slow")

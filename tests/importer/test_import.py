@@ -105,6 +105,7 @@ def test_an_imported_model_runs_and_reports_like_a_built_one(imported_bnn):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text("devices:\n  - name: host\n    transport: local\n"
                      f"    work_dir: {tmp_path / 'work'}\n    threads: [1]\n"
+                     "    max_start_load: 1.0\n"  # the guard has its own tests
                      "    engines:\n      lce_interpreter: {}\n")
     settings = RunSettings(fleet=str(fleet), models_dir=str(tmp_path / "models"),
                            measure=Measure(warmup_runs=1, min_iters=5, min_secs=0.01,
@@ -139,9 +140,12 @@ def test_plus_one_padding_records_its_agreement_and_exports_dabnn(bnn_checkpoint
 
 
 @pytest.mark.slow
+# One worker trains them all, one after the other: PyTorch's OpenMP threads spin while they wait,
+# and two of these trainings side by side ran 4x slower each than one alone.
+@pytest.mark.xdist_group("pytorch_training")
 @pytest.mark.parametrize("arch, algo", [("resnet18", algo) for algo in RESNET18_VERIFIED])
 def test_resnet_imports_exactly_on_lce(arch, algo, tmp_path):
-    """ResNet-18 of the toy task (about 10 minutes each here): toy-trained, imported with zero
+    """ResNet-18 of the toy task (1.5-2 minutes each here): toy-trained, imported with zero
     padding and a PyTorch reference, judged by the verdict and by PyTorch's own logits."""
     model = trained_model(arch, algo, steps=15)
     checkpoint = save_checkpoint(model, tmp_path / "c.pth", algo, prefix="arch.")

@@ -82,8 +82,10 @@ def float64_deploy(arch: Architecture, algo: Algorithm, deploy: Any, num_classes
 
 
 def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_classes: int,
-                         x: np.ndarray) -> dict[str, Any]:
-    """Training form vs deploy form (thresholds centred), both in float64, trained weights.
+                         x: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
+    """Training form vs deploy form (thresholds centred), both in float64, trained weights:
+    the comparison, and the float64 deploy form's logits on `x` (the import's check against
+    BiBench's own forward reuses them).
 
     float64 makes float summation order irrelevant, so this checks the forms' mathematical
     equality, threshold centring included. An untrained model arrives with randomised
@@ -96,6 +98,7 @@ def deploy_form_numerics(arch: Architecture, algo: Algorithm, trained: Any, num_
         train64.set_weights(trained.get_weights())  # same graph: positional, quantizer MLPs too
         deploy64, _, _ = build_deploy_model(arch, algo, train64, num_classes)
         x64 = x.astype(np.float64)
-        return compare_outputs(np.asarray(train64(x64, training=False)),
-                               np.asarray(deploy64(x64, training=False)))
+        deploy_logits = np.asarray(deploy64(x64, training=False))
+        return (compare_outputs(np.asarray(train64(x64, training=False)), deploy_logits),
+                deploy_logits)
 

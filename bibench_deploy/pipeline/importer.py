@@ -69,16 +69,17 @@ class CheckpointSource:
                                           "bibench_reference_script.py: seeded N(0, 1))")
         return record
 
-    def verify(self, arch: Any, algo: Any, model: Any, flatbuffer: bytes, x: np.ndarray,
-               num_classes: int, deploy64: Any) -> dict[str, Any]:
-        """`deploy64`: the converted deploy graph in float64, the verdict's reference."""
+    def verify(self, algo: Any, flatbuffer: bytes, x: np.ndarray, deploy_logits64: np.ndarray,
+               deploy64: Any) -> dict[str, Any]:
+        """`deploy_logits64`: the Keras deploy form's float64 logits on `x` (built from the
+        float64 training form, as the deploy-form check built it); `deploy64`: the converted
+        deploy graph in float64, the verdict's reference."""
         from bibench_deploy.pipeline.bibench_reference import forward
         depths = IMPORTABLE[self.arch]
         exact = algo.padding == "zero"
         reference = forward(self.checkpoint.tensors, algo.name, depths, x)
-        keras64 = _deploy_float64(arch, algo, model, num_classes, x)
         record = {"bibench_semantics_exact": exact,
-                  "keras_float64_vs_bibench_float64": compare_outputs(reference, keras64)}
+                  "keras_float64_vs_bibench_float64": compare_outputs(reference, deploy_logits64)}
         _enforce(exact, record["keras_float64_vs_bibench_float64"],
                  "the Keras deploy form does not compute BiBench's eval forward (float64)")
         if self.reference is not None:
@@ -117,20 +118,6 @@ def _enforce(exact: bool, numerics: dict[str, Any], what: str) -> None:
     if exact and not numerics_pass(numerics):
         raise CheckpointError(f"{what} (top-1 agreement {numerics['top1_agreement']:.1%}, "
                               f"max |diff| {numerics['max_abs_diff']:.3g})")
-
-
-def _deploy_float64(arch, algo, model, num_classes, x):
-    import tensorflow as tf
-    from bibench_deploy.pipeline.deploy import build_deploy_model
-    previous = tf.keras.backend.floatx()
-    tf.keras.backend.set_floatx("float64")
-    try:
-        train64 = arch.build(algo, num_classes)
-        train64.set_weights(model.get_weights())
-        deploy64, _, _ = build_deploy_model(arch, algo, train64, num_classes)
-        return np.asarray(deploy64(x.astype(np.float64), training=False))
-    finally:
-        tf.keras.backend.set_floatx(previous)
 
 
 def _read_reference(path: Path) -> dict[str, np.ndarray]:

@@ -70,7 +70,8 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
                    "in float64")
     x = audit_batch(dataset, prep)
     deploy, dropped, centring = build_deploy_model(arch, algo, model, dataset.num_classes)
-    deploy_numerics = deploy_form_numerics(arch, algo, model, dataset.num_classes, x)
+    deploy_numerics, deploy_logits64 = deploy_form_numerics(arch, algo, model,
+                                                            dataset.num_classes, x)
     require(audit_mod.numerics_pass(deploy_numerics), lambda: (
         f"{request.name}: the deploy graph does not compute the trained model "
         f"(top-1 agreement {deploy_numerics['top1_agreement']:.1%} in float64); this is a bug "
@@ -164,7 +165,6 @@ def run_steps(request: BuildRequest, dataset: Dataset, staging: Path,
     if request.source is not None:
         reporter.stage("checking against BiBench's semantics")
         manifest["training"]["imported"] = True
-        manifest["import"] = {**imported, **request.source.verify(arch, algo, model, binary_fb,
-                                                                   x, dataset.num_classes,
-                                                                   deploy64)}
+        manifest["import"] = {**imported, **request.source.verify(algo, binary_fb, x,
+                                                                   deploy_logits64, deploy64)}
     return manifest

@@ -9,6 +9,13 @@ from pathlib import Path
 
 import pytest
 
+# PyTorch's OpenMP threads spin while they wait for work (GNU OpenMP's default): beside another
+# pytest worker's TensorFlow build they burn the core that build needs. Passive waiting keeps the
+# same threads and the same float results (same partition of the work); measured on this
+# project's 2-core VM: two toy trainings side by side 19.7 s each -> 14.0 s (7.2 s alone).
+# Set before any test module imports torch, which reads it when it loads OpenMP.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

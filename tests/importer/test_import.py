@@ -55,6 +55,15 @@ def test_reimplemented_operators_match_bibench_s_own(algo):
                                    atol=1e-5 * np.abs(expected).max(), err_msg=name)
 
 
+def assert_pytorch_float32_recorded_not_enforced(pytorch):
+    """LCE against PyTorch's float32 logits is two float32 engines with their own rounding: it
+    is recorded, never enforced (its agreement depends on the toy network's margins and on
+    PyTorch's thread count). What is enforced is the float64 chain: PyTorch float64 == BiBench's
+    forward == the Keras deploy form, and every LCE disagreement with it explained."""
+    record = pytorch["lce_vs_pytorch_float32"]
+    assert record["enforced"] is False and record["samples"] == pytorch["samples"]
+
+
 def import_request(tmp_path, algo="bnn", padding="zero", arch="resnet20_bibench"):
     return BuildRequest(algo, arch, train=TrainConfig(epochs=0), out=tmp_path / "models",
                         padding=padding)
@@ -77,7 +86,7 @@ def test_bnn_checkpoint_imports_exactly_with_zero_padding(imported_bnn):
     assert exact["top1_agreement"] == 1.0 and exact["max_abs_diff"] < 1e-9
     pytorch = imported["pytorch_reference"]
     assert pytorch["samples"] == 100
-    assert pytorch["lce_vs_pytorch_float32"]["top1_agreement"] >= 0.99
+    assert_pytorch_float32_recorded_not_enforced(pytorch)
     assert pytorch["bibench_float64_vs_pytorch_float64"]["max_abs_diff"] < 1e-9
     verdict = pytorch["lce_verdict"]  # on the reference inputs, against float64
     assert verdict["enforced"] and verdict["unexplained"] == 0
@@ -145,9 +154,11 @@ def test_plus_one_padding_records_its_agreement_and_exports_dabnn(bnn_checkpoint
 @pytest.mark.xdist_group("pytorch_training")
 @pytest.mark.parametrize("arch, algo", [("resnet18", algo) for algo in RESNET18_VERIFIED])
 def test_resnet_imports_exactly_on_lce(arch, algo, tmp_path):
-    """ResNet-18 of the toy task (1.5-2 minutes each here): toy-trained, imported with zero
-    padding and a PyTorch reference, judged by the verdict and by PyTorch's own logits."""
-    model = trained_model(arch, algo, steps=15)
+    """ResNet-18 of the toy task (about 1 minute each here, alone): toy-trained (5 Adam steps
+    per epoch give margins enough: the verdict of every algorithm here explains every
+    disagreement), imported with zero padding and a PyTorch reference, judged by the verdict
+    and by the float64 chain to PyTorch's own logits."""
+    model = trained_model(arch, algo, steps=5)
     checkpoint = save_checkpoint(model, tmp_path / "c.pth", algo, prefix="arch.")
     from tests.importer.conftest import reference_file
     reference = reference_file(model, tmp_path / "ref.npz")
@@ -158,5 +169,9 @@ def test_resnet_imports_exactly_on_lce(arch, algo, tmp_path):
     assert audit["numerics_enforced"] and audit["unexplained"] == 0
     imported = manifest["import"]
     assert imported["keras_float64_vs_bibench_float64"]["top1_agreement"] == 1.0
-    assert imported["pytorch_reference"]["lce_vs_pytorch_float32"]["top1_agreement"] >= 0.99
-    assert imported["pytorch_reference"]["lce_verdict"]["unexplained"] == 0
+    pytorch = imported["pytorch_reference"]
+    assert pytorch["bibench_float64_vs_pytorch_float64"]["max_abs_diff"] < 1e-9
+    assert_pytorch_float32_recorded_not_enforced(pytorch)
+    verdict = pytorch["lce_verdict"]
+    assert verdict["enforced"] and verdict["unexplained"] == 0
+    assert verdict["explained_flips"] == verdict["disagreements"]

@@ -8,7 +8,11 @@ Prints:
  2. orchestration overhead per cell (connect, probe, push, parse: cell wall time minus the time
     of its benchmark commands), median over cells, first and second run; model bytes the second
     run pushed (target: median <= 0.5 s, 0 bytes).
- 3. N loopback devices: `devices check` wall time (target <= 10 s) and a small run's statuses.
+ 3. N loopback devices: `devices check` wall time (target <= 10 s) and a small run's statuses,
+    bracketed by the host's own launch spread: the same runner script launched directly (no
+    SSH, no fleet runner) on the same pinned core, before and after the run, as the run's cells
+    launch it (how often 3 consecutive launches' medians differ by more than 5 %, the
+    `unstable` rule, is what the host alone would give).
  4. the same run killed (SIGKILL) halfway and resumed: rows equal in cells, none duplicated.
 """
 
@@ -32,6 +36,9 @@ import bibench_deploy  # noqa: E402,F401  (sets TF_USE_LEGACY_KERAS before Tenso
 import yaml  # noqa: E402
 
 from bibench_deploy.fleet.engines.base import Measure  # noqa: E402
+from bibench_deploy.fleet.engines.lce_interpreter import parse  # noqa: E402
+from bibench_deploy.fleet.remote import LCE_RUNNER  # noqa: E402
+from bibench_deploy.fleet.stats import spread_pct  # noqa: E402
 from bibench_deploy.fleet.plan import VARIANTS  # noqa: E402
 from bibench_deploy.fleet.run import RunSettings, run_fleet  # noqa: E402
 from tests.fleet.helpers import cell_key, read_rows  # noqa: E402
@@ -127,6 +134,24 @@ def cli(*args: str) -> subprocess.Popen:
                             env={**os.environ, "COLUMNS": "200"})
 
 
+def direct_launches(model: Path, when: str, launches: int = 15) -> None:
+    """The runner script launched straight from here on core 0, the run's settings: the host's
+    own launch-to-launch spread, without SSH or the fleet runner."""
+    medians = []
+    for _ in range(launches):
+        out = subprocess.run(["taskset", "1", sys.executable, str(LCE_RUNNER), str(model),
+                              "--threads", "1", "--warmup", "5", "--min-iters", "50",
+                              "--min-secs", "0.3", "--max-secs", "150", "--indirect-bgemm"],
+                             capture_output=True, text=True, check=True).stdout
+        medians.append(parse(out).median_ms)
+    triples = [medians[i:i + 3] for i in range(len(medians) - 2)]
+    over = sum(spread_pct(t) > 5.0 for t in triples)
+    print(f"direct launches {when} (no SSH, no runner), {launches} on core 0: medians "
+          f"{min(medians):.4f}-{max(medians):.4f} ms, spread {spread_pct(medians):.1f} %; "
+          f"{over} of {len(triples)} groups of 3 consecutive launches differ by > 5 %; "
+          f"load average {os.getloadavg()[0]:.2f}")
+
+
 def many_devices(lab: Lab, models: Path, count: int) -> None:
     # The loopback devices all share this VM's cores. Unpinned, a 0.1 ms model's launch medians
     # differ by up to 50 % depending on the core a launch lands on (pinned: ~1 %), so each device
@@ -144,12 +169,16 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
     run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "tiny-bnn",
                 "--warmup", "5", "--min-iters", "50", "--min-secs", "0.3", "--repeats", "3", "--max-repeats", "3",
                 "--max-parallel", "1"]
+    tiny = models / "tiny-bnn" / "tiny-bnn.tflite"
+    direct_launches(tiny, "before the run")
     start = time.monotonic()
     full = cli(*run_args, "--out", str(lab.root / "many-full"))
     full.communicate()
+    wall = time.monotonic() - start
+    direct_launches(tiny, "after the run")
     rows = read_rows(next((lab.root / "many-full").iterdir()))
     statuses = {s: [r["status"] for r in rows].count(s) for s in {r["status"] for r in rows}}
-    print(f"run, {count} devices x 2 cells: {time.monotonic() - start:.1f} s wall, statuses {statuses}")
+    print(f"run, {count} devices x 2 cells: {wall:.1f} s wall, statuses {statuses}")
     if statuses.get("contended"):
         tasks = sorted({t for r in rows for t in r["load_tasks"].split(";") if t})
         busy = [float(r["load_busy_max_pct"]) for r in rows if r["load_busy_max_pct"]]

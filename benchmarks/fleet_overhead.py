@@ -134,14 +134,23 @@ def cli(*args: str) -> subprocess.Popen:
                             env={**os.environ, "COLUMNS": "200"})
 
 
+# The 32-device run's launches (0.3 s of a ~0.1 ms model, 3 per cell): the run and the direct
+# launches beside it take their settings from here.
+TINY_MEASURE = Measure(warmup_runs=5, min_iters=50, min_secs=0.3, repeats=3, max_repeats=3)
+
+
+def measure_flags(measure: Measure) -> list[str]:
+    return ["--warmup", str(measure.warmup_runs), "--min-iters", str(measure.min_iters),
+            "--min-secs", str(measure.min_secs), "--max-secs", str(measure.max_secs)]
+
+
 def direct_launches(model: Path, when: str, launches: int = 15) -> None:
     """The runner script launched straight from here on core 0, the run's settings: the host's
     own launch-to-launch spread, without SSH or the fleet runner."""
     medians = []
     for _ in range(launches):
         out = subprocess.run(["taskset", "1", sys.executable, str(LCE_RUNNER), str(model),
-                              "--threads", "1", "--warmup", "5", "--min-iters", "50",
-                              "--min-secs", "0.3", "--max-secs", "150", "--indirect-bgemm"],
+                              "--threads", "1", *measure_flags(TINY_MEASURE), "--indirect-bgemm"],
                              capture_output=True, text=True, check=True).stdout
         medians.append(parse(out).median_ms)
     triples = [medians[i:i + 3] for i in range(len(medians) - 2)]
@@ -167,8 +176,8 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
           f"{ok_lines} with the engine ok, exit code {check.returncode}")
 
     run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "tiny-bnn",
-                "--warmup", "5", "--min-iters", "50", "--min-secs", "0.3", "--repeats", "3", "--max-repeats", "3",
-                "--max-parallel", "1"]
+                *measure_flags(TINY_MEASURE), "--repeats", str(TINY_MEASURE.repeats),
+                "--max-repeats", str(TINY_MEASURE.max_repeats), "--max-parallel", "1"]
     tiny = models / "tiny-bnn" / "tiny-bnn.tflite"
     direct_launches(tiny, "before the run")
     start = time.monotonic()

@@ -46,6 +46,8 @@ class RunContext:
     connect_tries: int = 3
     backoff_s: float = 0.5
     stop: threading.Event = field(default_factory=threading.Event)
+    # devices sharing a host (--max-parallel): a device holds a turn for one whole group (push,
+    # every round, op profile), so a cell's launches run back to back, not minutes apart
     measuring: Optional[threading.Semaphore] = None
     prior_attempts: dict[str, int] = field(default_factory=dict)
     on_progress: Callable[[str, dict], None] = lambda device, update: None
@@ -221,22 +223,26 @@ class DeviceWorker:
                                                    f"{group[0].model.unsupported}"))
         if ready.problem:
             return self._fail_all(group, ready.problem)
-        started = time.monotonic()
-        try:
-            self._progress(state="pushing", cell=group[0].model.name)
-            models = self._push_models(group)
-            launches, states, guards, failures, engine_s, stop = self._launch_rounds(group, ready, models)
-        except TransferError as exc:
-            return self._fail_all(group, CellFailed("transfer_failed", str(exc)))
-        except ConnectionLost as exc:
-            self.transport.close()
-            self.bytes_pushed += self.transport.bytes_pushed
-            self.transport = None
-            return self._fail_all(group, CellFailed("unreachable", f"connection lost during "
-                                                   f"measurement: {exc}"))
-        if stop is None:
-            return  # interrupted mid-group: nothing journaled, --resume measures the group again
-        self._op_profile(group, ready, models, failures)
+        if self.ctx.measuring:
+            self._progress(state="waiting for its turn", cell=group[0].model.name)
+        with self.ctx.measuring or contextlib.nullcontext():  # a whole group per turn
+            started = time.monotonic()  # a turn's wait is neither orchestration nor measuring
+            try:
+                self._progress(state="pushing", cell=group[0].model.name)
+                models = self._push_models(group)
+                launches, states, guards, failures, engine_s, stop = \
+                    self._launch_rounds(group, ready, models)
+            except TransferError as exc:
+                return self._fail_all(group, CellFailed("transfer_failed", str(exc)))
+            except ConnectionLost as exc:
+                self.transport.close()
+                self.bytes_pushed += self.transport.bytes_pushed
+                self.transport = None
+                return self._fail_all(group, CellFailed("unreachable", f"connection lost during "
+                                                       f"measurement: {exc}"))
+            if stop is None:
+                return  # interrupted mid-group: nothing journaled, --resume measures it again
+            self._op_profile(group, ready, models, failures)
         overhead_s = (time.monotonic() - started - engine_s + self.setup_s) / len(group)
         self.setup_s = 0.0
         for cell in group:
@@ -322,11 +328,10 @@ class DeviceWorker:
             argv = ["taskset", cell.affinity, *argv]
         self._cool_down(repeat, cell)
         deadline = self.device.timeout_s or self.ctx.measure.deadline_s()
-        with self.ctx.measuring or contextlib.nullcontext():  # the guard reads the cores first
-            guard = self._guard(cell, wait)
-            span = [time.time()]
-            result, before, after = launch_with_state(self.transport, argv, deadline)
-            span.append(time.time())
+        guard = self._guard(cell, wait)
+        span = [time.time()]
+        result, before, after = launch_with_state(self.transport, argv, deadline)
+        span.append(time.time())
         self._raw_log(cell, f"launch-{repeat}", argv, result, before, after, guard, span)
         if result.timed_out:
             raise CellFailed("timeout", f"killed after the {deadline:g} s deadline", result.elapsed_s)

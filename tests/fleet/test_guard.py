@@ -114,21 +114,34 @@ def test_hog_makes_cells_contended_over_ssh(hog, lab, tmp_path):
     _check_contended_by_hog(result, rows, 1.5)
 
 
+def _overlapping(logs: list[dict]) -> int:
+    """How many pairs of launches of different devices ran at the same time."""
+    device = lambda log: log["cell"].split("|")[0]  # noqa: E731
+    return sum(device(a) != device(b) and a["started_unix"] < b["ended_unix"]
+               and b["started_unix"] < a["ended_unix"] for i, a in enumerate(logs) for b in logs[:i])
+
+
 def test_the_tools_own_parallel_devices_count_as_load(tmp_path):
-    """Two local devices on core 0 measuring at once: each sees the other's benchmark on its
-    core. With --max-parallel 1 they take turns, and the guard reads the core inside the turn,
-    so neither sees the other."""
+    """Two local devices on core 0 measuring at once: their benchmarks overlap and the guard sees
+    the core busy. With --max-parallel 1 they take turns of one whole group each, and the guard
+    reads the core inside the turn, so neither sees the other."""
     synthetic_models(tmp_path / "models", spin_s=0.5)
+    # no waiting: a device that waited for quiet would find the gaps between its twin's launches
     twins = [synthetic_device(tmp_path, f"twin-{i}", affinity="1", max_start_load=0.1,
-                              max_wait_s=0.5, cooldown_s=0.4 * i) for i in range(2)]
+                              max_wait_s=0.0, cooldown_s=0.4 * i) for i in range(2)]
     engine = "synthetic-pytho"  # the engine's process name (comm, 15 characters)
-    seen = lambda run: [log for log in _launch_logs(run.run_dir) if engine in log["load"]["tasks"]]  # noqa: E731
     two = dataclasses.replace(QUICK, repeats=2, max_repeats=2)
     parallel, rows = _run(tmp_path, twins, "parallel", two)
-    assert seen(parallel), "no launch saw its twin's benchmark on the shared core"
-    # which launches overlap a twin's busy 0.3 s reading depends on timing; a cell is contended
-    # exactly when one of its launches started on the busy core, and at least one did
+    assert _overlapping(_launch_logs(parallel.run_dir))
+    # which launches' 0.3 s readings fall in a twin's benchmark depends on timing (whether the
+    # twin's process is still runnable when the reading ends, too); a cell is contended exactly
+    # when one of its launches started on the busy core, and at least one did
     assert any(int(r["contended_launches"]) for r in rows)
     assert all((r["status"] == "contended") == (int(r["contended_launches"]) > 0) for r in rows)
     turns, _ = _run(tmp_path, twins, "turns", two, max_parallel=1)
-    assert not seen(turns)
+    logs = _launch_logs(turns.run_dir)
+    assert not _overlapping(logs) and not [log for log in logs if engine in log["load"]["tasks"]]
+    # a turn is a whole group: each twin's four launches run back to back, not interleaved
+    order = [log["cell"].split("|")[0] for log in sorted(logs, key=lambda log: log["started_unix"])]
+    assert sorted(order) == ["twin-0"] * 4 + ["twin-1"] * 4
+    assert order in (sorted(order), sorted(order, reverse=True)), order

@@ -10,9 +10,9 @@ Prints:
     run pushed (target: median <= 0.5 s, 0 bytes).
  3. N loopback devices: `devices check` wall time (target <= 10 s) and a small run's statuses,
     bracketed by the host's own launch spread: the same runner script launched directly (no
-    SSH, no fleet runner) on the same pinned core, before and after the run, as the run's cells
-    launch it (how often 3 consecutive launches' medians differ by more than 5 %, the
-    `unstable` rule, is what the host alone would give).
+    SSH, no fleet runner) on the same pinned core, before and after the run, in the run's order
+    and settings (binary, fp32, ... three rounds per pair of cells); the cells the host alone
+    would flag `unstable` (launch medians more than 5 % apart).
  4. the same run killed (SIGKILL) halfway and resumed: rows equal in cells, none duplicated.
 """
 
@@ -144,21 +144,32 @@ def measure_flags(measure: Measure) -> list[str]:
             "--min-secs", str(measure.min_secs), "--max-secs", str(measure.max_secs)]
 
 
-def direct_launches(model: Path, when: str, launches: int = 15) -> None:
-    """The runner script launched straight from here on core 0, the run's settings: the host's
-    own launch-to-launch spread, without SSH or the fleet runner."""
-    medians = []
-    for _ in range(launches):
-        out = subprocess.run(["taskset", "1", sys.executable, str(LCE_RUNNER), str(model),
-                              "--threads", "1", *measure_flags(TINY_MEASURE), "--indirect-bgemm"],
-                             capture_output=True, text=True, check=True).stdout
-        medians.append(parse(out).median_ms)
-    triples = [medians[i:i + 3] for i in range(len(medians) - 2)]
-    over = sum(spread_pct(t) > 5.0 for t in triples)
-    print(f"direct launches {when} (no SSH, no runner), {launches} on core 0: medians "
-          f"{min(medians):.4f}-{max(medians):.4f} ms, spread {spread_pct(medians):.1f} %; "
-          f"{over} of {len(triples)} groups of 3 consecutive launches differ by > 5 %; "
-          f"load average {os.getloadavg()[0]:.2f}")
+def direct_cells(model_dir: Path, when: str, cells: int = 8) -> None:
+    """The runner script launched straight from here on core 0 with the run's settings, in the
+    run's order (binary, fp32, binary, fp32, ...; `repeats` rounds per pair of cells): how many
+    cells the host alone would flag `unstable`, without SSH or the fleet runner."""
+    name = model_dir.name
+    sides = {"binary": (model_dir / f"{name}.tflite", ["--indirect-bgemm"]),
+             "fp32": (model_dir / f"{name}-fp32.tflite", [])}
+    medians = {side: [] for side in sides}
+    for _ in range(cells):
+        rounds = {side: [] for side in sides}
+        for _ in range(TINY_MEASURE.repeats):
+            for side, (model, flags) in sides.items():
+                out = subprocess.run(["taskset", "1", sys.executable, str(LCE_RUNNER), str(model),
+                                      "--threads", "1", *measure_flags(TINY_MEASURE), *flags],
+                                     capture_output=True, text=True, check=True).stdout
+                rounds[side].append(parse(out).median_ms)
+        for side in sides:
+            medians[side].append(rounds[side])
+    unstable = {side: sum(spread_pct(c) > 5.0 for c in medians[side]) for side in sides}
+    every = {side: [m for c in medians[side] for m in c] for side in sides}
+    print(f"direct launches {when} (no SSH, no runner), on core 0 in the run's order: "
+          f"{cells} cells per side, unstable (launch medians > 5 % apart) binary "
+          f"{unstable['binary']}, fp32 {unstable['fp32']}; medians binary "
+          f"{min(every['binary']):.4f}-{max(every['binary']):.4f} ms, fp32 "
+          f"{min(every['fp32']):.4f}-{max(every['fp32']):.4f} ms; load average "
+          f"{os.getloadavg()[0]:.2f}")
 
 
 def many_devices(lab: Lab, models: Path, count: int) -> None:
@@ -178,13 +189,12 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
     run_args = ["run", "--fleet", str(fleet), "--models-dir", str(models), "--models", "tiny-bnn",
                 *measure_flags(TINY_MEASURE), "--repeats", str(TINY_MEASURE.repeats),
                 "--max-repeats", str(TINY_MEASURE.max_repeats), "--max-parallel", "1"]
-    tiny = models / "tiny-bnn" / "tiny-bnn.tflite"
-    direct_launches(tiny, "before the run")
+    direct_cells(models / "tiny-bnn", "before the run")
     start = time.monotonic()
     full = cli(*run_args, "--out", str(lab.root / "many-full"))
     full.communicate()
     wall = time.monotonic() - start
-    direct_launches(tiny, "after the run")
+    direct_cells(models / "tiny-bnn", "after the run")
     rows = read_rows(next((lab.root / "many-full").iterdir()))
     statuses = {s: [r["status"] for r in rows].count(s) for s in {r["status"] for r in rows}}
     print(f"run, {count} devices x 2 cells: {wall:.1f} s wall, statuses {statuses}")

@@ -200,9 +200,16 @@ def many_devices(lab: Lab, models: Path, count: int) -> None:
     print(f"run, {count} devices x 2 cells: {wall:.1f} s wall, statuses {statuses}")
     if statuses.get("contended"):
         tasks = sorted({t for r in rows for t in r["load_tasks"].split(";") if t})
-        busy = [float(r["load_busy_max_pct"]) for r in rows if r["load_busy_max_pct"]]
-        print(f"  contended: core busy up to {max(busy):.0f} % before launches; other runnable "
-              f"tasks seen: {', '.join(tasks) or 'none'}")
+        print(f"  contended: other runnable tasks seen before launches: {', '.join(tasks) or 'none'}")
+        for row in rows:
+            if row["status"] == "contended":
+                print(f"    {row['device']} {row['variant']}: {row['error']}")
+    launches = [json.loads(p.read_text())["load"] for p in (lab.root / "many-full").rglob("launch-*.json")]
+    during = sorted(log["during"]["others_pct"] for log in launches
+                    if log["during"] and log["during"]["others_pct"] is not None)
+    if during:
+        print(f"  other work on core 0 during the {len(launches)} launches: median "
+              f"{statistics.median(during):.1f} %, max {during[-1]:.1f} % of the core")
     if statuses.get("unstable"):
         spreads = sorted(float(r["repeat_spread_pct"]) for r in rows if r["repeat_spread_pct"])
         print(f"  spread of launch medians (%): median {statistics.median(spreads):.1f}, max {spreads[-1]:.1f}")

@@ -92,7 +92,8 @@ LATENCY_COLUMNS: tuple[Column, ...] = (
     Column("load_tasks", str, "names of the other runnable tasks seen on the launch cores, "
                               "';'-separated"),
     Column("load_wait_s", float, "seconds spent waiting for quiet cores over the cell's launches"),
-    Column("contended_launches", int, "launches that started on busy cores after the wait ran out"),
+    Column("contended_launches", int, "launches that started on busy cores after the wait ran "
+           "out, or whose cores other work used while they ran"),
     Column("attempt", int, "1 for the first try of the cell; higher when connection retries happened"),
     Column("status", str, "one of " + ", ".join(STATUSES)),
     Column("error", str, "one-line reason for any status but ok"),

@@ -13,10 +13,17 @@ on. The host computes, for the launch's cores (its affinity mask, else every cor
 A device whose /proc cannot be read gives an unknown reading (None), recorded as such and never
 waited on. `wait_for_quiet` polls until the busy share is at most the device's `max_start_load`
 or `max_wait_s` has passed; a launch that starts on busy cores makes its cell `contended`.
+
+Work that starts during a launch is caught after it: the launch's own remote command
+(`probe.launch_with_state`) also prints the per-core counters and the shell's `times` before and
+after the benchmark. Others' share of the launch's cores while it ran = (their busy ticks less the
+benchmark's own CPU time, from `times`: every process the launch started and reaped) / all their
+ticks (`parse_during`); above `max_start_load`, the launch counts as contended too.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
@@ -52,18 +59,42 @@ class LoadReading:
         return self.busy_pct is None or self.busy_pct <= max_start_load * 100.0
 
 
+USER_HZ = 100  # the unit of /proc/stat's counters on Linux and Android
+# Counters tick 100 times a second: over a shorter launch a few ticks' rounding is a large share,
+# so others' share is recorded but decides nothing below half a second per core.
+MIN_DURING_S = 0.5
+
+
+@dataclass
+class LaunchLoad:
+    """Others' use of a launch's cores while it ran (None: the device cannot report it)."""
+    cores: list[int] = field(default_factory=list)
+    others_pct: Optional[float] = None       # mean over the launch's cores
+    launch_cpu_s: Optional[float] = None     # the benchmark's own CPU time (`times`)
+    window_s: Optional[float] = None         # between the two readings, from the counters
+    other_cores_busy_pct: Optional[float] = None  # the device's remaining cores, for the record
+
+    def busy(self, max_start_load: float) -> bool:
+        return (self.others_pct is not None and self.window_s >= MIN_DURING_S
+                and self.others_pct > max_start_load * 100.0)
+
+
 @dataclass
 class GuardRecord:
-    """What the guard saw before one launch: the last reading, how long it waited, and whether
-    the launch started on busy cores."""
+    """What the guard saw around one launch: the last reading before it, how long it waited,
+    whether the launch started on busy cores, and others' share of its cores while it ran."""
     reading: LoadReading
     waited_s: float = 0.0
     polls: int = 1
-    contended: bool = False
+    contended: bool = False                 # started on busy cores
+    during: Optional[LaunchLoad] = None
+    busy_during: bool = False               # others used its cores while it ran
 
     def as_dict(self) -> dict:
         return {**asdict(self.reading), "waited_s": self.waited_s, "polls": self.polls,
-                "contended": self.contended}
+                "contended": self.contended,
+                "during": asdict(self.during) if self.during else None,
+                "busy_during": self.busy_during}
 
 
 def mask_cores(mask: str) -> list[int]:
@@ -106,6 +137,41 @@ def parse_load(stdout: str, cores: list[int], window_s: float = SAMPLE_S) -> Loa
                        tasks=sorted(set(tasks))[:MAX_TASK_NAMES], window_s=window_s)
 
 
+def _cpu_seconds(text: str) -> Optional[float]:
+    """Children's user + system seconds from the shell's `times` (its second line)."""
+    pair = r"\s*\d+m[\d.]+s\s+\d+m[\d.]+s\s*"   # `0m1.50s 0m0.20s` (POSIX; dash and bash print it so)
+    lines = [line for line in text.splitlines() if re.fullmatch(pair, line)]
+    if len(lines) < 2:
+        return None
+    return sum(int(m) * 60 + float(sec) for m, sec in re.findall(r"(\d+)m([\d.]+)s", lines[1]))
+
+
+def parse_during(before: str, after: str, cores: list[int]) -> LaunchLoad:
+    """Others' share of `cores` (empty: every core) between two outputs of per-core counters
+    and `times`, the launch's own CPU time taken out."""
+    first, second = _counters(before.splitlines()), _counters(after.splitlines())
+    own = [_cpu_seconds(before), _cpu_seconds(after)]
+    used = [c for c in (cores or sorted(second)) if c in first and c in second]
+    if not used or None in own:
+        return LaunchLoad(cores=list(cores))
+
+    def busy_total(which: list[int]) -> tuple[int, int]:
+        busy = total = 0
+        for core in which:
+            delta = [b - a for a, b in zip(first[core], second[core])]
+            total += sum(delta)
+            busy += sum(delta) - delta[3] - delta[4]
+        return busy, total
+
+    busy, total = busy_total(used)
+    launch_s = own[1] - own[0]
+    others = max(0.0, busy - launch_s * USER_HZ) / total * 100.0 if total > 0 else 0.0
+    rest = [c for c in second if c in first and c not in used]
+    rest_busy, rest_total = busy_total(rest)
+    return LaunchLoad(cores=used, others_pct=others, launch_cpu_s=launch_s,
+                      window_s=total / len(used) / USER_HZ, other_cores_busy_pct=100.0 * rest_busy / rest_total if rest_total else None)
+
+
 def _runnable(lines: list[str], cores: set[int], own: set[int]) -> list[str]:
     """Names of runnable tasks last on `cores`, without the probe's shell, its parent and its
     children (grep)."""
@@ -145,3 +211,21 @@ def wait_for_quiet(read: Callable[[], LoadReading], max_start_load: float, max_w
         reading, polls = read(), polls + 1
     return GuardRecord(reading, time.monotonic() - started, polls,
                        contended=not reading.quiet(max_start_load))
+
+
+def contention(guards: list[GuardRecord], device) -> str:
+    """Why a cell is contended: launches that started on busy cores, and launches whose cores
+    others used while they ran."""
+    limit = f"limit {100 * device.max_start_load:g} %"
+    started = [g for g in guards if g.contended]
+    during = [g for g in guards if g.busy_during]
+    reasons = []
+    if started:
+        busy = max(g.reading.busy_pct for g in started)
+        reasons.append(f"{len(started)} launch(es) started on busy cores ({busy:.0f} % busy, "
+                       f"{limit}) after waiting {device.max_wait_s:g} s")
+    if during:
+        others = max(g.during.others_pct for g in during)
+        reasons.append(f"{len(during)} launch(es) shared their cores with other work while "
+                       f"they ran (up to {others:.0f} % of the cores, {limit})")
+    return "; ".join(reasons)

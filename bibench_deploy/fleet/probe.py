@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
+from bibench_deploy.fleet.guard import parse_during
 from bibench_deploy.fleet.transports.base import HOST_GRACE_S, SIGKILL_RCS, CommandResult
 
 _INFO_SCRIPT = r"""
@@ -29,14 +30,17 @@ state() {
 _STATE_SCRIPT = _STATE_FUNCTION + "state\n"
 
 # One launch in one remote command: state before, the benchmark under `timeout -s KILL`, state
-# after. $1 is the deadline in seconds, the rest the benchmark's argument list, run as "$@".
+# after; around the benchmark, the per-core counters and the shell's `times` (its children's CPU
+# time: the benchmark's), for others' share of its cores while it ran (guard.parse_during).
+# $1 is the deadline in seconds, the rest the benchmark's argument list, run as "$@".
 _MARK = "@@bibench"
 _LAUNCH_SCRIPT = _STATE_FUNCTION + f"""
 d=$1; shift
-echo "{_MARK} before"; state; echo "{_MARK} begin"
+echo "{_MARK} before"; state; grep '^cpu[0-9]' /proc/stat 2>/dev/null; times
+echo "{_MARK} begin"
 timeout -s KILL "$d" "$@"
 rc=$?
-echo; echo "{_MARK} end rc=$rc"; state
+echo; echo "{_MARK} end rc=$rc"; times; grep '^cpu[0-9]' /proc/stat 2>/dev/null; state
 exit $rc
 """
 
@@ -122,9 +126,10 @@ def run_state_commands(transport, state_commands: dict[str, list[str]]) -> dict[
     return outputs
 
 
-def launch_with_state(transport, argv: list[str], deadline_s: float):
+def launch_with_state(transport, argv: list[str], deadline_s: float, cores: list[int] = ()):
     """Run a benchmark with the device state read just before and just after it, in one remote
-    command. Returns (result with the benchmark's own stdout, state before, state after)."""
+    command. Returns (result with the benchmark's own stdout, state before, state after, others'
+    share of `cores` while it ran: a LaunchLoad, unknown where the device cannot report it)."""
     seconds = max(1, math.ceil(deadline_s))
     result = transport._exec(["sh", "-c", _LAUNCH_SCRIPT, "sh", str(seconds), *argv],
                              seconds + HOST_GRACE_S)
@@ -135,7 +140,8 @@ def launch_with_state(transport, argv: list[str], deadline_s: float):
     result.stdout = body
     if result.rc in SIGKILL_RCS and result.elapsed_s >= seconds - 0.5:
         result.timed_out = True
-    return result, _state(before), _state(after.partition("\n")[2])
+    after = after.partition("\n")[2]
+    return result, _state(before), _state(after), parse_during(before, after, list(cores))
 
 
 # Raspberry Pi `vcgencmd get_throttled`: bits 0-3 are "now" (under-voltage, frequency capped,

@@ -97,7 +97,7 @@ def guard_fields(guards) -> dict:
             "load_runnable_max": max(known("runnable"), default=None),
             "load_tasks": ";".join(sorted({t for r in readings for t in r.tasks})),
             "load_wait_s": sum(g.waited_s for g in guards) if guards else None,
-            "contended_launches": sum(g.contended for g in guards)}
+            "contended_launches": sum(g.contended or g.busy_during for g in guards)}
 
 
 def stop_reason(group, launches: dict, failures: dict, rounds: int, elapsed_s: float,

@@ -21,7 +21,8 @@ from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
 from bibench_deploy.fleet.engines.lce_benchmark_model import ARCH_ALIASES
 from bibench_deploy.fleet.lab.client import LabError, PlaceBusy
 from bibench_deploy.fleet.lab.lease import Lease, at_service
-from bibench_deploy.fleet.guard import GuardRecord, mask_cores, read_load, wait_for_quiet
+from bibench_deploy.fleet.guard import (GuardRecord, contention, mask_cores, read_load,
+                                        wait_for_quiet)
 from bibench_deploy.fleet.plan import Cell, groups
 from bibench_deploy.fleet.probe import (DeviceInfo, launch_with_state, probe_info, probe_state,
                                         run_state_commands, throttling_began)
@@ -252,10 +253,8 @@ class DeviceWorker:
                        stop_reason="failed" if cell.key in failures else stop[0],
                        paired_halfwidth_pct=stop[1])
             if row["status"] in ("ok", "unstable") and row["contended_launches"]:
-                rowlib.finish(row, "contended", f"{row['contended_launches']} launch(es) started "
-                              f"on busy cores ({row['load_busy_max_pct']:.0f} % busy, limit "
-                              f"{100 * self.device.max_start_load:g} %) after waiting "
-                              f"{self.device.max_wait_s:g} s", self._attempt(cell))
+                rowlib.finish(row, "contended", contention(guards[cell.key], self.device),
+                              self._attempt(cell))
             self._journal(cell, row)
 
     def _push_models(self, group: list[Cell]) -> dict[str, str]:
@@ -330,8 +329,10 @@ class DeviceWorker:
         deadline = self.device.timeout_s or self.ctx.measure.deadline_s()
         guard = self._guard(cell, wait)
         span = [time.time()]
-        result, before, after = launch_with_state(self.transport, argv, deadline)
+        result, before, after, guard.during = launch_with_state(self.transport, argv, deadline,
+                                                                 mask_cores(cell.affinity))
         span.append(time.time())
+        guard.busy_during = guard.during.busy(self.device.max_start_load)
         self._raw_log(cell, f"launch-{repeat}", argv, result, before, after, guard, span)
         if result.timed_out:
             raise CellFailed("timeout", f"killed after the {deadline:g} s deadline", result.elapsed_s)

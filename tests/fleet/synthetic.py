@@ -4,7 +4,9 @@
 ({"ms": 10.0, "sigma": 0.01}); `synthetic_python` is a device "python" that, invoked the way the
 LCE interpreter runner is (`python RUNNER MODEL --threads ...`), prints the runner's JSON with
 every timing equal to ms * exp(N(0, sigma)), one draw per launch (after busy-looping
-`spin_s` seconds, when given, so that the launch loads its core as a real engine does). So each launch median is
+`spin_s` seconds, when given, so that the launch loads its core as a real engine does; with
+`hog_s`, a detached process busy-loops that long on the same cores, started as the launch
+begins: other work during a launch). So each launch median is
 log-normal with a known sigma, and the paired log-ratio has sd sigma * sqrt(2).
 """
 
@@ -23,6 +25,12 @@ if "--version" in args:
     print(json.dumps({{"engine_version": "synthetic", "python": "3"}}))
     sys.exit(0)
 spec = json.load(open(args[1]))
+if spec.get("hog_s"):  # another process on the same cores, started during the launch: not the
+    import subprocess  # launch's own (detached, never reaped by it), as a job starting meanwhile
+    subprocess.Popen([sys.executable, "-c", "import sys, time\\nend = time.perf_counter() + "
+                      "float(sys.argv[1])\\nwhile time.perf_counter() < end: pass",
+                      str(spec["hog_s"])],
+                     start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 end = time.perf_counter() + spec.get("spin_s", 0.0)
 while time.perf_counter() < end:  # busy, as a real engine is
     pass
@@ -40,14 +48,15 @@ def synthetic_python(root: Path) -> Path:
 
 
 def synthetic_models(root: Path, name: str = "synth-bnn", binary_ms: float = 10.0,
-                     fp32_ms: float = 20.0, sigma: float = 0.01, spin_s: float = 0.0) -> Path:
+                     fp32_ms: float = 20.0, sigma: float = 0.01, spin_s: float = 0.0,
+                     hog_s: float = 0.0) -> Path:
     model_dir = Path(root) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     arch, _, algo = name.partition("-")
     files = {}
     for kind, ms, suffix in (("lce", binary_ms, ""), ("fp32", fp32_ms, "-fp32")):
         path = model_dir / f"{name}{suffix}.tflite"
-        path.write_text(json.dumps({"ms": ms, "sigma": sigma, "spin_s": spin_s}))
+        path.write_text(json.dumps({"ms": ms, "sigma": sigma, "spin_s": spin_s, "hog_s": hog_s}))
         files[kind] = artefact_entry(model_dir, path)
     write_manifest(model_dir, {"schema_version": SCHEMA_VERSION, "name": name, "arch": arch,
                                "algo": algo, "input_shape": [1, 8, 8, 3], "artefacts": files})

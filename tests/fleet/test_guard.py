@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bibench_deploy.fleet.guard import parse_load, read_load
+from bibench_deploy.fleet.guard import parse_during, parse_load, read_load
 from bibench_deploy.fleet.run import RunSettings, run_fleet
 from bibench_deploy.fleet.transports.local import LocalTransport
 from tests.fleet.helpers import QUICK, read_rows
@@ -145,3 +145,48 @@ def test_the_tools_own_parallel_devices_count_as_load(tmp_path):
     order = [log["cell"].split("|")[0] for log in sorted(logs, key=lambda log: log["started_unix"])]
     assert sorted(order) == ["twin-0"] * 4 + ["twin-1"] * 4
     assert order in (sorted(order), sorted(order, reverse=True)), order
+
+
+def test_parse_during_takes_the_launchs_own_cpu_time_out():
+    before = "state=x\ncpu0 1000 0 0 1000 0 0 0 0 0 0\ncpu1 0 0 0 2000 0 0 0 0 0 0\n" \
+             "0m0.01s 0m0.00s\n0m1.50s 0m0.20s\n"
+    # 2 s per core pass: core 0 busy 180 ticks, of which the launch's 1.5 s (1.5 + 0.2 ->
+    # 3.1 + 0.1: +1.5 s of children's CPU); core 1 busy 50 of 200
+    after = "0m0.01s 0m0.00s\n0m3.10s 0m0.10s\n" \
+            "cpu0 1170 0 10 1020 0 0 0 0 0 0\ncpu1 40 0 10 2150 0 0 0 0 0 0\nfreq_khz=1\n"
+    load = parse_during(before, after, [0])
+    assert load.launch_cpu_s == pytest.approx(1.5) and load.window_s == pytest.approx(2.0)
+    assert load.others_pct == pytest.approx(100 * (180 - 150) / 200)      # 15 %
+    assert load.other_cores_busy_pct == pytest.approx(25.0)
+    assert load.busy(0.10) and not load.busy(0.25)
+    both = parse_during(before, after, [])  # every core: (230 - 150) / 400
+    assert both.others_pct == pytest.approx(20.0) and both.other_cores_busy_pct is None
+    # no `times` output (a shell without it) or no /proc/stat: unknown, never contended
+    assert parse_during(before.replace("0m", "xm"), after, [0]).others_pct is None
+    assert not parse_during("", "", [0]).busy(0.0)
+    short = parse_during(before, after.replace("cpu0 1170 0 10 1020", "cpu0 1020 0 10 1000")
+                         .replace("cpu1 40 0 10 2150", "cpu1 0 0 0 2030"), [0])
+    assert short.window_s == pytest.approx(0.3) and not short.busy(0.0)  # too short to decide
+
+
+def test_work_starting_during_a_launch_makes_its_cell_contended(tmp_path):
+    """A process that starts on the measured core after the guard's reading, while the launch
+    runs (here detached from the benchmark, as another job would be): the launch's reading before
+    it was quiet, the counters around it show others' work; without it, the same cells are ok."""
+    device = synthetic_device(tmp_path, affinity="1", max_start_load=0.1, max_wait_s=5)
+    synthetic_models(tmp_path / "models", spin_s=1.0, hog_s=0.6)
+    result, rows = _run(tmp_path, [device], "hog-during")
+    assert {r["status"] for r in rows} == {"contended"}, [r["error"] for r in rows]
+    assert all("shared their cores with other work while they ran" in r["error"] for r in rows)
+    logs = _launch_logs(result.run_dir)
+    assert all(log["load"]["busy_during"] and log["load"]["during"]["cores"] == [0] for log in logs)
+    # the hog had about 0.3 s of the 1 s launch's core (it shares it with the benchmark)
+    assert all(15 <= log["load"]["during"]["others_pct"] <= 60 for log in logs), \
+        [log["load"]["during"] for log in logs]
+    assert all(not log["load"]["contended"] for log in logs)  # each started on a quiet core
+
+    synthetic_models(tmp_path / "models", spin_s=1.0)
+    result, rows = _run(tmp_path, [device], "no-hog")
+    if {r["status"] for r in rows} != {"ok"}:  # other work on core 0 during the launches
+        pytest.skip(f"core 0 was busy without the hog: {[r['error'] for r in rows]}")
+    assert all(log["load"]["during"]["others_pct"] <= 10 for log in _launch_logs(result.run_dir))

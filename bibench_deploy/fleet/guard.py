@@ -139,7 +139,7 @@ def parse_load(stdout: str, cores: list[int], window_s: float = SAMPLE_S) -> Loa
 
 def _cpu_seconds(text: str) -> Optional[float]:
     """Children's user + system seconds from the shell's `times` (its second line)."""
-    pair = r"\s*\d+m[\d.]+s\s+\d+m[\d.]+s\s*"   # `0m1.50s 0m0.20s` (POSIX; dash and bash print it so)
+    pair = r"\s*\d+m[\d.]+s\s+\d+m[\d.]+s\s*"  # `0m1.50s 0m0.20s`: POSIX, dash and bash
     lines = [line for line in text.splitlines() if re.fullmatch(pair, line)]
     if len(lines) < 2:
         return None
@@ -169,7 +169,8 @@ def parse_during(before: str, after: str, cores: list[int]) -> LaunchLoad:
     rest = [c for c in second if c in first and c not in used]
     rest_busy, rest_total = busy_total(rest)
     return LaunchLoad(cores=used, others_pct=others, launch_cpu_s=launch_s,
-                      window_s=total / len(used) / USER_HZ, other_cores_busy_pct=100.0 * rest_busy / rest_total if rest_total else None)
+                      window_s=total / len(used) / USER_HZ,
+                      other_cores_busy_pct=100.0 * rest_busy / rest_total if rest_total else None)
 
 
 def _runnable(lines: list[str], cores: set[int], own: set[int]) -> list[str]:

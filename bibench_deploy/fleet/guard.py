@@ -139,7 +139,7 @@ def parse_load(stdout: str, cores: list[int], window_s: float = SAMPLE_S) -> Loa
 
 def _cpu_seconds(text: str) -> Optional[float]:
     """Children's user + system seconds from the shell's `times` (its second line)."""
-    pair = r"\s*\d+m[\d.]+s\s+\d+m[\d.]+s\s*"  # `0m1.50s 0m0.20s`: POSIX, dash and bash
+    pair = r"\s*\d+m[\d.]+s\s+\d+m[\d.]+s\s*"  # `0m1.50s 0m0.20s`: dash, bash, busybox sh, mksh
     lines = [line for line in text.splitlines() if re.fullmatch(pair, line)]
     if len(lines) < 2:
         return None

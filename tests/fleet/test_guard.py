@@ -161,12 +161,20 @@ def test_parse_during_takes_the_launchs_own_cpu_time_out():
     assert load.busy(0.10) and not load.busy(0.25)
     both = parse_during(before, after, [])  # every core: (230 - 150) / 400
     assert both.others_pct == pytest.approx(20.0) and both.other_cores_busy_pct is None
+    # `times` as busybox sh and mksh (Android) print it, captured: the same 1.5 s
+    for shell in ("0m0.010s 0m0.000s\n0m3.100s 0m0.100s\n", "0m00.01s 0m00.00s\n0m03.10s 0m00.10s\n"):
+        captured = after.replace("0m0.01s 0m0.00s\n0m3.10s 0m0.10s\n", shell)
+        assert shell in captured
+        other = parse_during(before, captured, [0])
+        assert other.launch_cpu_s == pytest.approx(1.5) and other.others_pct == pytest.approx(15.0)
     # no `times` output (a shell without it) or no /proc/stat: unknown, never contended
     assert parse_during(before.replace("0m", "xm"), after, [0]).others_pct is None
     assert not parse_during("", "", [0]).busy(0.0)
-    short = parse_during(before, after.replace("cpu0 1170 0 10 1020", "cpu0 1020 0 10 1000")
-                         .replace("cpu1 40 0 10 2150", "cpu1 0 0 0 2030"), [0])
-    assert short.window_s == pytest.approx(0.3) and not short.busy(0.0)  # too short to decide
+    # 0.3 s: core 0 busy 30 ticks, the launch's own 0.05 s: 83 % others, too short to decide
+    short = parse_during(before, "0m0.01s 0m0.00s\n0m1.55s 0m0.20s\n"
+                         "cpu0 1020 0 10 1000 0 0 0 0 0 0\ncpu1 0 0 0 2030 0 0 0 0 0 0\n", [0])
+    assert short.window_s == pytest.approx(0.3) and short.others_pct == pytest.approx(250 / 3)
+    assert not short.busy(0.25)
 
 
 def test_work_starting_during_a_launch_makes_its_cell_contended(tmp_path):

@@ -114,6 +114,13 @@ def _counters(lines: list[str]) -> dict[int, list[int]]:
     return counters
 
 
+def _ticks(before: dict[int, list[int]], after: dict[int, list[int]],
+           core: int) -> tuple[int, int, int]:
+    """(busy, steal, all) ticks of one core between two readings; idle and iowait are not busy."""
+    delta = [b - a for a, b in zip(before[core], after[core])]
+    return sum(delta) - delta[3] - delta[4], delta[7], sum(delta)
+
+
 def parse_load(stdout: str, cores: list[int], window_s: float = SAMPLE_S) -> LoadReading:
     """A reading from the probe's output; `cores` empty means every core the device has."""
     first, _, rest = stdout.partition(_MARK + "\n")
@@ -124,11 +131,9 @@ def parse_load(stdout: str, cores: list[int], window_s: float = SAMPLE_S) -> Loa
         return LoadReading(cores=list(cores), window_s=window_s)
     busy = steal = 0.0
     for core in used:
-        delta = [b - a for a, b in zip(before[core], after[core])]
-        total = sum(delta)
-        idle = delta[3] + delta[4]            # idle + iowait
-        busy += (total - idle) / total if total > 0 else 0.0
-        steal += delta[7] / total if total > 0 else 0.0
+        core_busy, core_steal, total = _ticks(before, after, core)
+        busy += core_busy / total if total > 0 else 0.0
+        steal += core_steal / total if total > 0 else 0.0
     pids, *task_lines = tail.splitlines()
     own = {int(p) for p in pids.split() if p.isdigit()}
     tasks = _runnable(task_lines, set(used), own)
@@ -156,12 +161,8 @@ def parse_during(before: str, after: str, cores: list[int]) -> LaunchLoad:
         return LaunchLoad(cores=list(cores))
 
     def busy_total(which: list[int]) -> tuple[int, int]:
-        busy = total = 0
-        for core in which:
-            delta = [b - a for a, b in zip(first[core], second[core])]
-            total += sum(delta)
-            busy += sum(delta) - delta[3] - delta[4]
-        return busy, total
+        ticks = [_ticks(first, second, core) for core in which]
+        return sum(t[0] for t in ticks), sum(t[2] for t in ticks)
 
     busy, total = busy_total(used)
     launch_s = own[1] - own[0]

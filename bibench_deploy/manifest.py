@@ -1,15 +1,9 @@
 """`manifest.json`: what a built model directory holds, and where every number came from.
 
-Layout of `models/<arch>-<algo>/`:
-
-    <name>.tflite          LCE flatbuffer of the binarized deploy graph   (artefact "lce")
-    <name>-fp32.tflite     FP32 baseline of the same architecture          (artefact "fp32")
-    <name>.keras           trained Keras model (training form)             (artefact "keras")
-    <name>.onnx            deploy graph as ONNX in daBNN's strict form     (artefact "onnx")
-    <name>.dab             daBNN model                                     (artefact "dabnn")
-    <name>-fp32.onnx       FP32 baseline as ONNX                           (artefact "onnx_fp32")
-    (the ONNX/daBNN files exist only where daBNN can run the model; `deploy.dabnn` says why not)
-    manifest.json
+Layout of `models/<arch>-<algo>/`: `manifest.json` and one file `<name><suffix>` per artefact,
+each of a format in `bibench_deploy.formats` (its key, suffix and meaning): the LCE flatbuffer,
+its FP32 twin, the trained Keras model, and where daBNN can run the model (`deploy.dabnn` says
+why not) the ONNX deploy graph, the daBNN model and the FP32 ONNX twin.
 
 Keys (schema_version 1):
     name, arch, algo, padding ("one": binary convs pad with +1; "zero": BiBench's 0),
@@ -17,8 +11,8 @@ Keys (schema_version 1):
     dataset{name, description, train_samples, test_samples}, input_shape [1, H, W, C], num_classes
     training{epochs, trained, optimizer, lr, batch_size, seed, history[{epoch, loss,
              train_accuracy, test_accuracy}], test_accuracy}
-    artefacts{<kind>: {path (relative), sha256, bytes}}
-    audit{lce: {...}, fp32: {...}, dabnn: {...}, onnx_fp32: {...}}   see bibench_deploy.pipeline
+    artefacts{<format key>: {path (relative), sha256, bytes}}
+    audit{<format key>: {...}, ...}       see bibench_deploy.pipeline
     deploy{dabnn: {supported, reason}}
     complexity{...}                       see bibench_deploy.complexity
 Models brought in by `add` (bibench_deploy.pipeline.add) have the same layout and keys, plus
@@ -33,6 +27,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bibench_deploy import formats
 from bibench_deploy.errors import ManifestError
 
 MANIFEST_NAME = "manifest.json"
@@ -77,6 +72,7 @@ def load_manifest(model_dir: Path) -> dict[str, Any]:
 
 
 def artefact_path(model_dir: Path, manifest: dict[str, Any], kind: str) -> Path:
+    formats.get(kind)  # an unknown kind is a wrong name, not a model without that file
     try:
         return Path(model_dir) / manifest["artefacts"][kind]["path"]
     except KeyError:

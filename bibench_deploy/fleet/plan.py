@@ -6,9 +6,9 @@ The cells of one model on one (device, engine, threads, affinity) form a group; 
 a group in rounds, each round launching every cell once, binary and FP32 alternating
 (binary, fp32, binary, fp32, ...), so the k-th launches of any two cells are a pair and drift
 cancels in their ratio.
-Each engine measures the artefact kinds it names in its `ARTEFACTS` (LCE: lce and fp32; daBNN:
-dabnn, as variant binary). A model without a daBNN artefact still gets its daBNN cells, marked
-unsupported with the manifest's `deploy.dabnn.reason`.
+Each engine measures the artefact formats `bibench_deploy.formats` says it runs (LCE: lce and
+fp32; daBNN: dabnn, as variant binary). A model without a daBNN artefact still gets its daBNN
+cells, marked unsupported with the manifest's `deploy.dabnn.reason`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from bibench_deploy import formats
 from bibench_deploy.cells import cell_key
 from bibench_deploy.errors import FleetError
 from bibench_deploy.manifest import artefact_path, find_model_dirs, load_manifest, sha256_file
 
-VARIANTS = {"binary": "lce", "fp32": "fp32"}  # variant -> manifest artefact kind (LCE engines)
-ARTEFACT_VARIANTS = {"lce": "binary", "fp32": "fp32", "dabnn": "binary"}
+# variant -> manifest artefact kind (LCE engines)
+VARIANTS = {formats.get(key).variant: key for key in (formats.LCE, formats.FP32)}
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class ModelFile:
     path: Optional[Path]
     sha256: str
     bytes: int
-    artefact: str = "lce"
+    artefact: str = formats.LCE
     unsupported: str = ""  # why the model has no such artefact; then path is None
 
 
@@ -80,17 +81,17 @@ def _model_files(model_dir: Path) -> list[ModelFile]:
     manifest = load_manifest(model_dir)
     files = []
     names = manifest["name"], manifest["arch"], manifest["algo"]
-    for kind, variant in ARTEFACT_VARIANTS.items():
-        entry = manifest["artefacts"].get(kind)
+    for fmt in formats.measured():
+        entry = manifest["artefacts"].get(fmt.key)
         if entry:
-            path = artefact_path(model_dir, manifest, kind)
+            path = artefact_path(model_dir, manifest, fmt.key)
             _check_unchanged(path, entry["sha256"])
-            files.append(ModelFile(*names, variant, path, entry["sha256"], int(entry["bytes"]),
-                                   kind))
-        elif kind == "dabnn":
-            reason = (manifest.get("deploy", {}).get("dabnn") or {}).get("reason")
-            files.append(ModelFile(*names, variant, None, "", 0, kind,
-                                   reason or "the manifest has no daBNN (.dab) artefact"))
+            files.append(ModelFile(*names, fmt.variant, path, entry["sha256"],
+                                   int(entry["bytes"]), fmt.key))
+        elif fmt.planned_when_missing:
+            reason = (manifest.get("deploy", {}).get(fmt.key) or {}).get("reason")
+            files.append(ModelFile(*names, fmt.variant, None, "", 0, fmt.key, reason or
+                                   f"the manifest has no {fmt.label} ({fmt.suffix}) artefact"))
     return files
 
 
@@ -111,7 +112,7 @@ def _options(engine, config, variant: str) -> list[tuple[bool, bool]]:
     """(indirect BGEMM, XNNPACK) combinations a side is measured over."""
     if not engine.KERNEL_OPTIONS:
         return [(False, False)]
-    if variant == "fp32":
+    if variant == formats.VARIANT_FP32:
         return [(False, xnnpack) for xnnpack in config.use_xnnpack]
     return list(itertools.product(config.use_indirect_bgemm, config.use_xnnpack))
 
@@ -135,7 +136,7 @@ def plan_cells(devices, models: list[ModelFile], threads: Optional[list[int]] = 
 
 def _alternate(group: list[Cell]) -> list[Cell]:
     """binary, fp32, binary, fp32, ...: the sides alternate while both have cells left."""
-    sides = [[c for c in group if c.model.variant == v] for v in ("binary", "fp32")]
+    sides = [[c for c in group if c.model.variant == v] for v in formats.VARIANTS]
     order = []
     for i in range(max(len(side) for side in sides)):
         order += [side[i] for side in sides if i < len(side)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import statistics
 from typing import Optional
 
+from bibench_deploy import formats
 from bibench_deploy.fleet.engines.base import Launch
 
 MIN_FOR_P90 = 64
@@ -112,7 +113,7 @@ def stop_reason(group, launches: dict, failures: dict, rounds: int, elapsed_s: f
         return "failed", None
     if rounds < measure.repeats:
         return None
-    sides = [[c for c in alive if c.model.variant == v] for v in ("binary", "fp32")]
+    sides = [[c for c in alive if c.model.variant == v] for v in formats.VARIANTS]
     interval = None
     if all(sides):
         best = [min(side, key=lambda c: statistics.median(x.median_ms for x in launches[c.key]))

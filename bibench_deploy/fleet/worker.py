@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from bibench_deploy import formats
 from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
@@ -363,7 +364,7 @@ class DeviceWorker:
                                      engine.parse_op_profile(result.stdout))
 
     def _cool_down(self, repeat: int, cell: Cell) -> None:
-        if self.device.cooldown_s and (repeat > 1 or cell.model.variant != "binary"):
+        if self.device.cooldown_s and (repeat > 1 or cell.model.variant != formats.VARIANT_BINARY):
             time.sleep(self.device.cooldown_s)
         limit = self.device.max_start_temp_c
         waited = 0.0

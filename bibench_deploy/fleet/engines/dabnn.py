@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 
+from bibench_deploy import formats
 from bibench_deploy.dabnn.benchmark_parse import BenchmarkOutputError
 from bibench_deploy.dabnn.benchmark_parse import parse as parse_benchmark
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
@@ -19,7 +20,7 @@ from bibench_deploy.fleet.engines.lce_benchmark_model import (  # noqa: F401 (en
     binary_problem, check_argv, check_version, engine_sha256, executable, files, quick_check_argv)
 
 NAME = "dabnn"
-ARTEFACTS = ("dabnn",)
+ARTEFACTS = formats.run_by(NAME)  # manifest artefact kinds it measures (the formats table)
 SINGLE_THREADED = True
 KERNEL_OPTIONS = False
 REPETITIONS = 5  # Google Benchmark repetitions per launch, each at least `min_secs` long

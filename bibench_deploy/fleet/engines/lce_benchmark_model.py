@@ -10,12 +10,13 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from bibench_deploy import formats
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
 from bibench_deploy.fleet.transports.base import Blob
 from bibench_deploy.manifest import sha256_file
 
 NAME = "lce_benchmark_model"
-ARTEFACTS = ("lce", "fp32")  # manifest artefact kinds it measures
+ARTEFACTS = formats.run_by(NAME)  # manifest artefact kinds it measures (the formats table)
 SINGLE_THREADED = False
 KERNEL_OPTIONS = True  # use_indirect_bgemm / use_xnnpack apply
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x28: "arm", 0x03: "i386"}

@@ -6,13 +6,14 @@ import json
 import statistics
 import sys
 
+from bibench_deploy import formats
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
 from bibench_deploy.fleet.remote import LCE_RUNNER
 from bibench_deploy.fleet.transports.base import Blob
 from bibench_deploy.manifest import sha256_file
 
 NAME = "lce_interpreter"
-ARTEFACTS = ("lce", "fp32")  # manifest artefact kinds it measures
+ARTEFACTS = formats.run_by(NAME)  # manifest artefact kinds it measures (the formats table)
 SINGLE_THREADED = False
 KERNEL_OPTIONS = True  # use_indirect_bgemm / use_xnnpack apply
 

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import typer
 
+from bibench_deploy import formats
 from bibench_deploy.cli import app
 from bibench_deploy.errors import UsageError
 
@@ -61,12 +62,12 @@ def summary_rows(manifest: dict[str, Any]) -> list[tuple[str, str]]:
             ("input", "x".join(map(str, manifest["input_shape"] or ["?"])))]
     complexity = manifest["complexity"]
     if "unknown" in complexity:
-        hist = (audit.get("lce") or {}).get("op_histogram") or \
-            audit.get("dabnn", {}).get("layer_histogram", {})
+        hist = (audit.get(formats.LCE) or {}).get("op_histogram") or \
+            audit.get(formats.DABNN, {}).get("layer_histogram", {})
         rows += [("theory", "unknown: " + complexity["unknown"]),
                  ("operators", ", ".join(f"{k} {v}" for k, v in hist.items()))]
         return rows
-    lce, fp32, totals, larq = audit["lce"], audit["fp32"], complexity["totals"], \
+    lce, fp32, totals, larq = audit[formats.LCE], audit[formats.FP32], complexity["totals"], \
         complexity["larq_summary"]
     share = lce["binary_mac_share"]
     rows += [
@@ -81,8 +82,8 @@ def summary_rows(manifest: dict[str, Any]) -> list[tuple[str, str]]:
                               f"{larq['float32_macs'] / 1e6:.2f} M float32"),
         ("uncounted layers", ", ".join(complexity["uncounted"]) or "none"),
         ("r_s / r_c (theoretical)", f"{totals['r_s'] or 0:.1f}x / {totals['r_c'] or 0:.1f}x"),
-        ("file sizes LCE / FP32", f"{_mb(complexity['file_bytes']['lce'])} / "
-                                  f"{_mb(complexity['file_bytes']['fp32'])}"),
+        ("file sizes LCE / FP32", " / ".join(_mb(complexity["file_bytes"][key])
+                                             for key in (formats.LCE, formats.FP32))),
         ("op histogram", ", ".join(f"{k} {v}" for k, v in lce["op_histogram"].items())),
     ]
     return rows

@@ -7,11 +7,12 @@ from typing import Optional
 
 import typer
 
+from bibench_deploy import formats
 from bibench_deploy.cli import app
 from bibench_deploy.cli.options import writable_file
 from bibench_deploy.errors import UsageError
 
-TARGETS = ("dabnn",)
+TARGETS = (formats.DABNN,)  # formats `convert_file` writes from ONNX
 
 
 @app.command()
@@ -25,7 +26,7 @@ def convert(
     """Convert an ONNX model (e.g. a PyTorch model exported with Sign ops) for an engine."""
     if to not in TARGETS:
         raise UsageError(f"unknown target {to!r}: choose one of {', '.join(TARGETS)}")
-    out = writable_file(out or model.with_suffix(".dab"), "--out")
+    out = writable_file(out or model.with_suffix(formats.get(to).suffix), "--out")
     from bibench_deploy.dabnn.convert import convert_file
 
     conversion = convert_file(model, out)

@@ -10,14 +10,16 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bibench_deploy import formats
+
 
 def _fmt(value: Any, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
 def print_build_summary(manifest: dict[str, Any], path: Path) -> None:
-    audit, totals = manifest["audit"]["lce"], manifest["complexity"]["totals"]
-    training = manifest["training"]
+    audit, totals = manifest["audit"][formats.LCE], manifest["complexity"]["totals"]
+    training, file_bytes = manifest["training"], manifest["complexity"]["file_bytes"]
     table = Table(title=f"{manifest['name']}  ->  {path}", show_header=False)
     rows = [
         ("dataset", f"{manifest['dataset']['name']} ({manifest['dataset']['train_samples']} train"
@@ -36,23 +38,22 @@ def print_build_summary(manifest: dict[str, Any], path: Path) -> None:
         ("BOPs / FLOPs / OPs", f"{totals['bops'] / 1e6:.2f} M / {totals['flops'] / 1e6:.2f} M / "
                                f"{totals['ops'] / 1e6:.2f} M"),
         ("r_s / r_c (theoretical)", f"{_fmt(totals['r_s'], '.1f')}x / {_fmt(totals['r_c'], '.1f')}x"),
-        ("file sizes LCE / FP32", f"{manifest['complexity']['file_bytes']['lce'] / 1e6:.2f} MB / "
-                                  f"{manifest['complexity']['file_bytes']['fp32'] / 1e6:.2f} MB"),
+        ("file sizes LCE / FP32", " / ".join(f"{file_bytes[key] / 1e6:.2f} MB"
+                                             for key in (formats.LCE, formats.FP32))),
         ("op histogram", ", ".join(f"{k} {v}" for k, v in audit["op_histogram"].items())),
-        ("daBNN", _written(manifest, "dabnn", manifest["audit"]["dabnn"])),
-        ("FP32 ONNX", _written(manifest, "onnx_fp32", manifest["audit"].get("onnx_fp32", {}))),
+        _written(manifest, formats.DABNN, manifest["audit"][formats.DABNN]),
+        _written(manifest, formats.ONNX_FP32, manifest["audit"].get(formats.ONNX_FP32, {})),
     ]
     for key, value in rows:
         table.add_row(key, escape(value))
     Console().print(table)
 
 
-def _written(manifest: dict[str, Any], kind: str, audit: dict[str, Any]) -> str:
-    """Which file of this kind the build wrote, or why it wrote none."""
+def _written(manifest: dict[str, Any], kind: str, audit: dict[str, Any]) -> tuple[str, str]:
+    """The format's label, and which file of it the build wrote or why it wrote none."""
     entry = manifest["artefacts"].get(kind)
-    if entry:
-        return entry["path"]
-    return f"not written: {audit.get('reason') or 'no reason recorded'}"
+    reason = audit.get("reason") or "no reason recorded"
+    return formats.get(kind).label, entry["path"] if entry else f"not written: {reason}"
 
 
 def _ms(value: Any) -> str:
@@ -69,8 +70,8 @@ def run_results(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
         groups.setdefault(group_key(row), []).append(row)
     lines = []
     for (device, engine, threads, _, model), cells in groups.items():
-        binary, fp32 = (_fastest([c for c in cells if (c["variant"] == "fp32") == is_fp32])
-                        for is_fp32 in (False, True))
+        binary, fp32 = (_fastest([c for c in cells if (c["variant"] == formats.VARIANT_FP32)
+                                  == is_fp32]) for is_fp32 in (False, True))
         b_ms, f_ms = binary.get("latency_median_ms"), fp32.get("latency_median_ms")
         speedup = f"{float(f_ms) / float(b_ms):.2f}x" if b_ms and f_ms else ""
         cells_ = [(name, c) for name, c in (("binary", binary), ("FP32", fp32)) if c]

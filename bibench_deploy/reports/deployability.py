@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from bibench_deploy import formats
 from bibench_deploy.algorithms import ALGORITHMS
 from bibench_deploy.errors import BibenchError, ManifestError
 from bibench_deploy.manifest import load_manifest
@@ -36,8 +37,8 @@ class Row:
     def cells(self) -> tuple[str, ...]:
         if self.manifest is None:
             return (self.algo, self.operator, self.missing, *[""] * 7, self.dabnn)
-        audit, training = self.manifest["audit"]["lce"], self.manifest["training"]
-        size = self.manifest["artefacts"]["lce"]["bytes"]
+        audit, training = self.manifest["audit"][formats.LCE], self.manifest["training"]
+        size = self.manifest["artefacts"][formats.LCE]["bytes"]
         diff = audit.get("max_abs_diff")  # absent for a flatbuffer added without its Keras model
         return (self.algo, self.operator, lce_ops(audit), _pct(audit.get("binary_mac_share")),
                 extra_ops(audit), f"{size / 1e6:.2f} MB", "?" if diff is None else f"{diff:.3g}",
@@ -72,7 +73,7 @@ def extra_ops(audit: dict[str, Any]) -> str:
 
 def dabnn_cell(algo: Any, manifest: Any = None) -> str:
     """What the build found (the manifest's `deploy.dabnn`), else what the algorithm declares."""
-    found = (manifest or {}).get("deploy", {}).get("dabnn")
+    found = (manifest or {}).get("deploy", {}).get(formats.DABNN)
     supported, reason = ((found["supported"], found["reason"]) if found
                          else (algo.dabnn.supported, algo.dabnn.reason))
     return "yes" if supported else f"no: {reason}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from bibench_deploy import formats
 from bibench_deploy.cells import MEASURED
 from bibench_deploy.paired import paired_interval, paired_ratios
 from bibench_deploy.reports.schema import HEADLINE_FIELDS
@@ -44,9 +45,9 @@ def headline(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) -> list[
     by_cell = {_option_key(s): s for s in summary}
     out = []
     for key, cells in sorted(groups.items(), key=lambda kv: str(kv[0])):
-        binaries = [c for c in cells if c["variant"] != "fp32"]
+        binaries = [c for c in cells if c["variant"] != formats.VARIANT_FP32]
         if binaries:
-            fp32 = [c for c in cells if c["variant"] == "fp32"]
+            fp32 = [c for c in cells if c["variant"] == formats.VARIANT_FP32]
             out.append(_headline_row(binaries, fp32, by_cell))
     return out
 

@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bibench_deploy import formats
 from bibench_deploy.reports.markdown import config, options
 
 TOP_NODE_TYPES = 7
@@ -157,7 +158,8 @@ def op_breakdown_plot(profile: list[dict[str, Any]], path: Path) -> Path | None:
     if not profile:
         return None
     plt = _pyplot()
-    cells = _grouped(profile, lambda r: (r["device"], r["model"], r.get("variant") or "binary", options(r)))
+    cells = _grouped(profile, lambda r: (r["device"], r["model"],
+                                         r.get("variant") or formats.VARIANT_BINARY, options(r)))
     totals: dict[str, float] = defaultdict(float)
     for row in profile:
         totals[row["node_type"]] += row["avg_ms"] or 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bibench_deploy import formats
 from bibench_deploy.errors import UsageError
 from bibench_deploy.reports import plots
 from bibench_deploy.reports.aggregate import aggregate, undeployable
@@ -58,7 +59,7 @@ def _fallback_warnings(manifests: dict[str, dict[str, Any]]) -> list[str]:
     """The audit's one-line float fallback finding of each model that has one."""
     lines = []
     for name, manifest in sorted(manifests.items()):
-        fallback = manifest_value(manifest, "audit.lce.float_fallback") or {}
+        fallback = manifest_value(manifest, f"audit.{formats.LCE}.float_fallback") or {}
         if fallback.get("layers"):
             lines.append(f"{name}: {fallback['line']}")
     return lines

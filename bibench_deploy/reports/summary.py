@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bibench_deploy import formats
 from bibench_deploy.cells import MEASURED  # statuses whose numbers are measurements
 from bibench_deploy.paired import paired_interval, paired_ratios
 from bibench_deploy.reports.load import cell_key
@@ -29,7 +30,7 @@ def summarize(rows: list[dict[str, Any]], manifests: dict[str, dict[str, Any]]) 
     """Summary rows sorted by cell and model, and warnings about what could not be joined."""
     baselines = _index_baselines(rows, manifests)
     summary, warnings = [], []
-    for row in sorted((r for r in rows if r["variant"] != "fp32"), key=_order):
+    for row in sorted((r for r in rows if r["variant"] != formats.VARIANT_FP32), key=_order):
         base, base_note = _find_baseline(row, baselines, manifests)
         notes = [base_note] if base_note and row["status"] in MEASURED else []
         out = _summary_row(row, base, manifests, notes)
@@ -59,7 +60,7 @@ def _index_baselines(rows, manifests) -> dict[tuple, dict[str, Any]]:
     """FP32 rows by (options, model) and by (options, arch): a model's own baseline comes first."""
     index: dict[tuple, dict[str, Any]] = {}
     for row in rows:
-        if row["variant"] == "fp32":
+        if row["variant"] == formats.VARIANT_FP32:
             index[(*baseline_key(row), "model", row["model"])] = row
             index.setdefault((*baseline_key(row), "arch", _arch(row, manifests)), row)
     return index
@@ -94,11 +95,15 @@ def speedup(row, base) -> tuple[float | None, tuple[float, float] | None]:
 
 
 def _sha_matches(row, base, manifests) -> bool | None:
-    checks = [(row.get("model_sha256"), manifest_value(manifests.get(row["model"]), "artefacts.lce.sha256"))]
+    checks = [(row.get("model_sha256"), _built_sha256(manifests, row, formats.LCE))]
     if base is not None:
-        checks.append((base.get("model_sha256"), manifest_value(manifests.get(base["model"]), "artefacts.fp32.sha256")))
+        checks.append((base.get("model_sha256"), _built_sha256(manifests, base, formats.FP32)))
     known = [(measured, built) for measured, built in checks if measured and built]
     return all(m == b for m, b in known) if known else None
+
+
+def _built_sha256(manifests, row, key: str) -> str | None:
+    return manifest_value(manifests.get(row["model"]), f"artefacts.{key}.sha256")
 
 
 def theory_status(manifest: dict[str, Any] | None) -> str | None:
@@ -122,10 +127,10 @@ def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
     median, low, high = _latency(row)
     fp_median, fp_low, fp_high = _latency(base)
     measured, ci = speedup(row, base)
-    lce_bytes = manifest_value(manifest, "artefacts.lce.bytes")
-    fp32_bytes = manifest_value(manifest, "artefacts.fp32.bytes")
+    lce_bytes = manifest_value(manifest, f"artefacts.{formats.LCE}.bytes")
+    fp32_bytes = manifest_value(manifest, f"artefacts.{formats.FP32}.bytes")
     size_ratio = ratio(fp32_bytes, lce_bytes)
-    share = manifest_value(manifest, "audit.lce.binary_mac_share")
+    share = manifest_value(manifest, f"audit.{formats.LCE}.binary_mac_share")
     accuracy = manifest_value(manifest, "training.test_accuracy")
     if manifest_value(manifest, "training.trained") is False:
         accuracy = None  # an untrained model's accuracy is chance level, not a result
@@ -144,7 +149,7 @@ def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
         "lce_bytes": lce_bytes, "fp32_bytes": fp32_bytes, "size_ratio_measured_x": size_ratio,
         "compression_theoretical_x": totals("r_c"), "size_deviation": ratio(size_ratio, totals("r_c")),
         "binary_mac_coverage_pct": None if share is None else 100 * share,
-        "extra_float_flops": manifest_value(manifest, "audit.lce.extra_float_flops"),
+        "extra_float_flops": manifest_value(manifest, f"audit.{formats.LCE}.extra_float_flops"),
         "ops": totals("ops"), "fp32_flops": totals("fp32_flops"),
         "test_accuracy_pct": None if accuracy is None else 100 * accuracy,
         "theory": theory_status(manifest),

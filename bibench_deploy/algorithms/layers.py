@@ -8,7 +8,7 @@ element, per input element for reductions: the convention of the flatbuffer audi
 from __future__ import annotations
 
 from math import prod
-from typing import Any
+from typing import Any, Callable
 
 
 def kernel_scale(x: Any, source: str, name: str) -> Any:
@@ -95,45 +95,31 @@ def _layer_classes() -> dict[str, Any]:
 def _define_classes() -> None:
     import tensorflow as tf
     register = tf.keras.utils.register_keras_serializable(package="bibench")
+    classes = [register(define(tf)) for define in _DEFINITIONS]
+    _CLASSES.update({cls.__name__: cls for cls in classes})
 
-    @register
+
+# Each function below defines one class from the `tf` module it is given; `_define_classes`
+# registers them (as "bibench>ClassName") in this order.
+_DEFINITIONS: list[Callable[[Any], type]] = []
+
+
+def _definition(define: Callable[[Any], type]) -> Callable[[Any], type]:
+    _DEFINITIONS.append(define)
+    return define
+
+
+@_definition
+def _hardtanh_class(tf: Any) -> type:
     class Hardtanh(tf.keras.layers.Layer):
         def call(self, inputs):
             return tf.clip_by_value(inputs, -1.0, 1.0)
 
-    @register
-    class MaxPoolPadding2D(tf.keras.layers.Layer):
-        """-inf padding of H and W, `padding` as ZeroPadding2D's ((top, bottom), (left, right))
-        or one int for all four (see max_pool_padding)."""
+    return Hardtanh
 
-        def __init__(self, padding: Any = 1, **kwargs):
-            super().__init__(**kwargs)
-            if isinstance(padding, int):
-                padding = ((padding, padding), (padding, padding))
-            self.padding = tuple(tuple(int(p) for p in pair) for pair in padding)
 
-        def call(self, inputs):
-            (top, bottom), (left, right) = self.padding
-            return tf.pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]],
-                          constant_values=float("-inf"))
-
-        def get_config(self):
-            return {**super().get_config(), "padding": self.padding}
-
-    @register
-    class ChannelShift(tf.keras.layers.Layer):
-        def build(self, input_shape):
-            self.elements = prod(input_shape[1:])
-            self.threshold = self.add_weight(name="threshold", shape=(input_shape[-1],),
-                                             initializer="zeros")
-
-        def call(self, inputs):
-            return inputs + self.threshold
-
-        def extra_flops(self) -> int:
-            return self.elements  # one ADD per input element
-
-    @register
+@_definition
+def _kernel_scale_class(tf: Any) -> type:
     class KernelScale(tf.keras.layers.Layer):
         """alpha_c = mean|W| of a trained conv kernel, as a constant multiply after the conv.
 
@@ -161,7 +147,92 @@ def _define_classes() -> None:
         def get_config(self):
             return {**super().get_config(), "source": self.source}
 
-    @register
+    return KernelScale
+
+
+@_definition
+def _channel_shift_class(tf: Any) -> type:
+    class ChannelShift(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            self.elements = prod(input_shape[1:])
+            self.threshold = self.add_weight(name="threshold", shape=(input_shape[-1],),
+                                             initializer="zeros")
+
+        def call(self, inputs):
+            return inputs + self.threshold
+
+        def extra_flops(self) -> int:
+            return self.elements  # one ADD per input element
+
+    return ChannelShift
+
+
+@_definition
+def _channel_scale_class(tf: Any) -> type:
+    class ChannelScale(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            self.alpha = self.add_weight(name="alpha", shape=(input_shape[-1],),
+                                         initializer=tf.keras.initializers.RandomUniform(0.0, 1.0))
+
+        def call(self, inputs):
+            return inputs * self.alpha
+
+        def extra_flops(self) -> int:
+            return 0  # per output channel: folds into the binary conv's output multiplier
+
+    return ChannelScale
+
+
+@_definition
+def _sample_scale_class(tf: Any) -> type:
+    class SampleScale(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            out_shape, in_shape = input_shape
+            self.out_elements, self.in_elements = prod(out_shape[1:]), prod(in_shape[1:])
+            self.in_positions = prod(in_shape[1:3])
+
+        def call(self, inputs):
+            conv_out, conv_in = inputs
+            # Mean over C, then over (H, W): the same value as one mean over (H, W, C), but
+            # short float sums, so TF and TFLite round it alike (a 1e-5 relative difference in
+            # beta flips bits at near-threshold positions, and flips compound with depth).
+            per_position = tf.reduce_mean(tf.abs(conv_in), axis=-1, keepdims=True)
+            beta = tf.reduce_mean(per_position, axis=[1, 2], keepdims=True)
+            return conv_out * tf.stop_gradient(beta)
+
+        def extra_flops(self) -> int:
+            # ABS and the channel MEAN per input element, the spatial MEAN per position, MUL
+            return 2 * self.in_elements + self.in_positions + self.out_elements
+
+    return SampleScale
+
+
+@_definition
+def _spatial_scale_class(tf: Any) -> type:
+    class SpatialScale(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            height, width, channels = (int(d) for d in input_shape[1:])
+            self.elements = height * width * channels
+            self.h_scale = self.add_weight(name="h_scale", shape=(height, 1, 1), initializer="ones")
+            self.w_scale = self.add_weight(name="w_scale", shape=(1, width, 1), initializer="ones")
+            self.o_scale = self.add_weight(name="o_scale", shape=(channels,), initializer="ones")
+
+        def call(self, inputs):
+            # Flattened first: LCE 0.16 fuses any constant MUL that directly follows a binary
+            # conv into its per-channel output multiplier without checking shapes, and the
+            # interpreter then refuses the [H, W, C]-shaped multiplier. Values are unchanged.
+            gamma = tf.reshape(self.h_scale * self.w_scale * self.o_scale, [-1])
+            flat = tf.reshape(inputs, [-1, self.elements]) * gamma
+            return tf.reshape(flat, tf.shape(inputs))
+
+        def extra_flops(self) -> int:
+            return self.elements  # one MUL per output element (the reshapes move no data)
+
+    return SpatialScale
+
+
+@_definition
+def _padding_correction_class(tf: Any) -> type:
     class PaddingCorrection(tf.keras.layers.Layer):
         """A derived constant subtracted after a +1-padded binary conv (see padding_correction).
 
@@ -206,61 +277,30 @@ def _define_classes() -> None:
                     "kernel_size": self.kernel_size, "strides": self.strides,
                     "offset": self.offset}
 
-    @register
-    class ChannelScale(tf.keras.layers.Layer):
-        def build(self, input_shape):
-            self.alpha = self.add_weight(name="alpha", shape=(input_shape[-1],),
-                                         initializer=tf.keras.initializers.RandomUniform(0.0, 1.0))
+    return PaddingCorrection
+
+
+@_definition
+def _max_pool_padding2d_class(tf: Any) -> type:
+    class MaxPoolPadding2D(tf.keras.layers.Layer):
+        """-inf padding of H and W, `padding` as ZeroPadding2D's ((top, bottom), (left, right))
+        or one int for all four (see max_pool_padding)."""
+
+        def __init__(self, padding: Any = 1, **kwargs):
+            super().__init__(**kwargs)
+            if isinstance(padding, int):
+                padding = ((padding, padding), (padding, padding))
+            self.padding = tuple(tuple(int(p) for p in pair) for pair in padding)
 
         def call(self, inputs):
-            return inputs * self.alpha
+            (top, bottom), (left, right) = self.padding
+            return tf.pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]],
+                          constant_values=float("-inf"))
 
-        def extra_flops(self) -> int:
-            return 0  # per output channel: folds into the binary conv's output multiplier
+        def get_config(self):
+            return {**super().get_config(), "padding": self.padding}
 
-    @register
-    class SampleScale(tf.keras.layers.Layer):
-        def build(self, input_shape):
-            out_shape, in_shape = input_shape
-            self.out_elements, self.in_elements = prod(out_shape[1:]), prod(in_shape[1:])
-            self.in_positions = prod(in_shape[1:3])
-
-        def call(self, inputs):
-            conv_out, conv_in = inputs
-            # Mean over C, then over (H, W): the same value as one mean over (H, W, C), but
-            # short float sums, so TF and TFLite round it alike (a 1e-5 relative difference in
-            # beta flips bits at near-threshold positions, and flips compound with depth).
-            per_position = tf.reduce_mean(tf.abs(conv_in), axis=-1, keepdims=True)
-            beta = tf.reduce_mean(per_position, axis=[1, 2], keepdims=True)
-            return conv_out * tf.stop_gradient(beta)
-
-        def extra_flops(self) -> int:
-            # ABS and the channel MEAN per input element, the spatial MEAN per position, MUL
-            return 2 * self.in_elements + self.in_positions + self.out_elements
-
-    @register
-    class SpatialScale(tf.keras.layers.Layer):
-        def build(self, input_shape):
-            height, width, channels = (int(d) for d in input_shape[1:])
-            self.elements = height * width * channels
-            self.h_scale = self.add_weight(name="h_scale", shape=(height, 1, 1), initializer="ones")
-            self.w_scale = self.add_weight(name="w_scale", shape=(1, width, 1), initializer="ones")
-            self.o_scale = self.add_weight(name="o_scale", shape=(channels,), initializer="ones")
-
-        def call(self, inputs):
-            # Flattened first: LCE 0.16 fuses any constant MUL that directly follows a binary
-            # conv into its per-channel output multiplier without checking shapes, and the
-            # interpreter then refuses the [H, W, C]-shaped multiplier. Values are unchanged.
-            gamma = tf.reshape(self.h_scale * self.w_scale * self.o_scale, [-1])
-            flat = tf.reshape(inputs, [-1, self.elements]) * gamma
-            return tf.reshape(flat, tf.shape(inputs))
-
-        def extra_flops(self) -> int:
-            return self.elements  # one MUL per output element (the reshapes move no data)
-
-    _CLASSES.update({cls.__name__: cls for cls in (Hardtanh, KernelScale, ChannelShift, ChannelScale,
-                                                    SampleScale, SpatialScale,
-                                                    PaddingCorrection, MaxPoolPadding2D)})
+    return MaxPoolPadding2D
 
 
 def custom_objects() -> dict[str, Any]:

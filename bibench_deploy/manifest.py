@@ -18,10 +18,10 @@ Keys (schema_version 1):
     training{epochs, trained, optimizer, lr, batch_size, seed, history[{epoch, loss,
              train_accuracy, test_accuracy}], test_accuracy}
     artefacts{<kind>: {path (relative), sha256, bytes}}
-    audit{lce: {...}, fp32: {...}, dabnn: {...}, onnx_fp32: {...}}   see bibench_deploy.pipeline
+    audit{lce: {...}, fp32: {...}, dabnn: {...}, onnx_fp32: {...}}   see bibench_deploy.lce, .dabnn
     deploy{dabnn: {supported, reason}}
     complexity{...}                       see bibench_deploy.complexity
-Models brought in by `add` (bibench_deploy.pipeline.add) have the same layout and keys, plus
+Models brought in by `add` (bibench_deploy.sources.add) have the same layout and keys, plus
     source{kind: "added", format, path, sha256, bytes}; training{trained: null, test_accuracy: null}
     and, for a .tflite or .dab alone, complexity{unknown: reason} (theory is never guessed).
 """

@@ -29,7 +29,7 @@ def make_step(algo_name: str, arch_name: str, batch: int) -> Callable[[], None]:
     import tensorflow as tf
     from bibench_deploy.algorithms import ALGORITHMS
     from bibench_deploy.architectures import get_architecture
-    from bibench_deploy.pipeline.train import compile_model
+    from bibench_deploy.training.train import compile_model
     tf.get_logger().setLevel("ERROR")  # AutoGraph notes about larq internals
     algo, arch = ALGORITHMS.get(algo_name), get_architecture(arch_name)
     tf.keras.utils.set_random_seed(0)

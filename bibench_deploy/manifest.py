@@ -11,11 +11,11 @@ Keys (schema_version 1):
     dataset{name, description, train_samples, test_samples}, input_shape [1, H, W, C], num_classes
     training{epochs, trained, optimizer, lr, batch_size, seed, history[{epoch, loss,
              train_accuracy, test_accuracy}], test_accuracy}
-    artefacts{<format key>: {path (relative), sha256, bytes}}
-    audit{<format key>: {...}, ...}       see bibench_deploy.pipeline
+    artefacts{<format key>: {path (relative), sha256, bytes}}   keys: bibench_deploy.formats
+    audit{<format key>: {...}, ...}       see bibench_deploy.lce, bibench_deploy.dabnn
     deploy{dabnn: {supported, reason}}
     complexity{...}                       see bibench_deploy.complexity
-Models brought in by `add` (bibench_deploy.pipeline.add) have the same layout and keys, plus
+Models brought in by `add` (bibench_deploy.sources.add) have the same layout and keys, plus
     source{kind: "added", format, path, sha256, bytes}; training{trained: null, test_accuracy: null}
     and, for a .tflite or .dab alone, complexity{unknown: reason} (theory is never guessed).
 """

@@ -39,6 +39,10 @@ class Registry(Generic[T]):
     def names(self, pattern: str = "*") -> list[str]:
         return sorted(n for n in self._items if fnmatch.fnmatchcase(n, pattern))
 
+    def registered(self) -> list[T]:
+        """Every item, in the order registered (`names` sorts)."""
+        return list(self._items.values())
+
     def __contains__(self, name: str) -> bool:
         return name in self._items
 

@@ -1,5 +1,5 @@
 """Which float values set the rounding error of a binarized input: shared by the LCE verdict
-(`pipeline.verdict`) and the `.dab` verdict (`dabnn.verdict`).
+(`lce.verdict`) and the `.dab` verdict (`dabnn.verdict`).
 
 A float32 engine rounds each operation relative to the size of the values it combines, not of
 its result. A binarized input x is often clip(s, -1, 1) of a residual sum s = a + b: at a

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 # Padding policies of binary convs: the value their binarized input is padded with.
 # "one": +1, LCE's fast same-one padding, what daBNN can run (it pads with -1 after negation).
@@ -45,6 +45,12 @@ class Algorithm:
     dabnn: ClassVar[DabnnSupport] = DabnnSupport(True)
     # Float operator types the inference operator adds around its binary convs in LCE.
     inference_float_ops: ClassVar[tuple[str, ...]] = ()
+    # For `import`: BiBench's `conv_cfg` type of this binary conv (its configs name it), None
+    # where BiBench has none; and what its checkpoints store per binary conv beside the weight:
+    # "tau" (ReCU's schedule), "fourier" (FDA's schedule and noise MLPs), "alpha" (the scale
+    # layer `<conv>_alpha` after the conv).
+    bibench_conv: ClassVar[Optional[str]] = None
+    bibench_conv_state: ClassVar[tuple[str, ...]] = ()
     padding: str = "one"
 
     def with_padding(self, padding: str) -> "Algorithm":

@@ -14,6 +14,7 @@ class BiReal(Algorithm):
     title = "Bi-Real Net"
     paper = "Liu et al., Bi-Real Net, ECCV 2018"
     inference_operator = "alpha_c * (sign(a) (*) sign(W))"
+    bibench_conv = "BiRealConv"
 
     def input_quantizer(self, deploy: bool):
         return "approx_sign"

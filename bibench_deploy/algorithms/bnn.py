@@ -9,6 +9,7 @@ class BNN(Algorithm):
     title = "BNN"
     paper = "Courbariaux et al., Binarized Neural Networks, NeurIPS 2016"
     inference_operator = "sign(a) (*) sign(W)"
+    bibench_conv = "BNNConv"
 
 
 ALGORITHMS.register(BNN.name, BNN())

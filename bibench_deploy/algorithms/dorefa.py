@@ -16,6 +16,7 @@ class DoReFa(Algorithm):
     title = "DoReFa-Net"
     paper = "Zhou et al., DoReFa-Net, arXiv:1606.06160"
     inference_operator = "alpha_c * (sign(a) (*) sign(W))"
+    bibench_conv = "DoReFaConv"
 
     def kernel_quantizer(self, deploy: bool):
         from bibench_deploy.algorithms.quantizers import MeanScaledSign

@@ -15,6 +15,8 @@ class FDA(Algorithm):
     title = "FDA"
     paper = "Xu et al., Learning Frequency Domain Approximation for BNNs, NeurIPS 2021"
     inference_operator = "alpha_c * (sign(a) (*) sign(W))"
+    bibench_conv = "FDAConv"
+    bibench_conv_state = ("fourier",)
 
     def input_quantizer(self, deploy: bool):
         from bibench_deploy.algorithms.fourier import FdaActivationSign

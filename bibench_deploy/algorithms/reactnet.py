@@ -14,6 +14,7 @@ class ReActNet(Algorithm):
     title = "ReActNet"
     paper = "Liu et al., ReActNet, ECCV 2020"
     inference_operator = "alpha_c * (sign(a + b_c) (*) sign(W)), b_c a float add"
+    bibench_conv = "ReActConv"
     inference_float_ops = ("ADD",)
     dabnn = DabnnSupport(False, "the per-channel threshold add needs a separate float layer "
                                 "before the binarization")

@@ -16,6 +16,8 @@ class ReCU(Algorithm):
     title = "ReCU"
     paper = "Xu et al., ReCU: Reviving the Dead Weights in BNNs, ICCV 2021"
     inference_operator = "alpha_c * (sign(a) (*) sign(W - mu_c))"
+    bibench_conv = "ReCUConv"
+    bibench_conv_state = ("tau", "alpha")
 
     def input_quantizer(self, deploy: bool):
         from bibench_deploy.algorithms.quantizers import RecuActivationSign

@@ -18,6 +18,7 @@ class XNOR(Algorithm):
     title = "XNOR-Net"
     paper = "Rastegari et al., XNOR-Net, ECCV 2016"
     inference_operator = "beta(a) * alpha_c * (sign(a) (*) sign(W)), beta = mean|a| at run time"
+    bibench_conv = "XNORConv"
     inference_float_ops = ("ABS", "MEAN", "MUL", "ADD")
     dabnn = DabnnSupport(False, "no runtime activation scale: beta = mean|a| per sample "
                                 "needs a float ABS/MEAN/MUL after the binary conv")

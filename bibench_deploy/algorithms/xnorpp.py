@@ -16,6 +16,7 @@ class XNORPlusPlus(Algorithm):
     title = "XNOR-Net++"
     paper = "Bulat and Tzimiropoulos, XNOR-Net++, BMVC 2019"
     inference_operator = "Gamma[h, w, c] * (sign(a) (*) sign(W)), Gamma a constant MUL"
+    bibench_conv = "XNORPlusPlusConv"
     inference_float_ops = ("RESHAPE", "MUL", "ADD")
     dabnn = DabnnSupport(False, "no spatial (h, w, c) output scale: Gamma needs a float MUL "
                                 "and cannot fold into the per-channel BatchNorm")

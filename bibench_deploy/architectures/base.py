@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from bibench_deploy.algorithms.base import Algorithm
 
@@ -17,6 +17,9 @@ class Architecture:
     description: str
     input_size: int
     body: Body
+    # BasicBlocks per stage where the Keras form is BiBench's ResNet_CIFAR, whose checkpoints
+    # `import` maps; None for every other architecture.
+    bibench_depths: Optional[tuple[int, ...]] = None
 
     def build(self, algo: Algorithm, num_classes: int, deploy: bool = False) -> Any:
         """The model for `algo` (training form, or deploy form when `deploy`): logits out."""

@@ -64,20 +64,22 @@ def resnet_body(widths: tuple[int, ...], depths: tuple[int, ...], stem: str,
 
 
 def _register(name: str, description: str, size: int, widths, depths, stem: str,
-              stem_width: int = 0) -> None:
+              stem_width: int = 0, bibench: bool = False) -> None:
+    """`bibench`: the Keras form is BiBench's ResNet_CIFAR (its checkpoints import)."""
     body = resnet_body(tuple(widths), tuple(depths), stem, stem_width)
-    ARCHITECTURES.register(name, Architecture(name, description, size, body))
+    ARCHITECTURES.register(name, Architecture(name, description, size, body,
+                                              tuple(depths) if bibench else None))
 
 
 _register("resnet18", "ResNet-18, CIFAR stem (3x3 conv 64), 32x32", 32,
-          (64, 128, 256, 512), (2, 2, 2, 2), "cifar")
+          (64, 128, 256, 512), (2, 2, 2, 2), "cifar", bibench=True)
 _register("resnet34", "ResNet-34, CIFAR stem (3x3 conv 64), 32x32", 32,
-          (64, 128, 256, 512), (3, 4, 6, 3), "cifar")
+          (64, 128, 256, 512), (3, 4, 6, 3), "cifar", bibench=True)
 _register("resnet20", "ResNet-20 (He et al. CIFAR form: 16-channel stem), 32x32", 32,
           (16, 32, 64), (3, 3, 3), "cifar")
 _register("resnet20_bibench", "ResNet-20 as BiBench builds it: 64-channel stem, 1x1 downsample "
           "in the first block, stages 16-32-64, 32x32", 32, (16, 32, 64), (3, 3, 3), "cifar",
-          stem_width=64)
+          stem_width=64, bibench=True)
 _register("resnet18_imagenet", "ResNet-18, ImageNet stem (7x7/2 conv + max pool, PyTorch padding), "
           "224x224", 224,
           (64, 128, 256, 512), (2, 2, 2, 2), "imagenet")

@@ -44,7 +44,7 @@ def add(
 ) -> None:
     """Convert, audit and describe a model from elsewhere; write models/NAME/ like `build`."""
     from bibench_deploy.cli.progress import BuildReporter
-    from bibench_deploy.pipeline.add import AddRequest, add as run_add
+    from bibench_deploy.sources.add import AddRequest, add as run_add
     request = AddRequest(model, name, fp32, parse_input_shape(input_shape), dataset, out, force,
                          tuple(custom_objects or ()))
     with BuildReporter() as reporter:

@@ -9,7 +9,7 @@ import typer
 
 from bibench_deploy.cli import app
 from bibench_deploy.cli.options import existing_dir, models_dir_option, note, writable_file
-from bibench_deploy.pipeline.build import DEFAULT_ARCH
+from bibench_deploy.stages.request import DEFAULT_ARCH
 
 WIDE_COLUMNS = 160  # below this terminal width the table drops its long text columns
 # The columns a narrow terminal shows, with short headers (full names: reports/deployability.py).

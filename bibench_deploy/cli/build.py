@@ -9,7 +9,7 @@ import typer
 
 from bibench_deploy.cli import app
 from bibench_deploy.cli.options import MODELS_DIR, deprecated_option, models_dir_option, renamed
-from bibench_deploy.pipeline.build import DEFAULT_ARCH, DEFAULT_DATASET
+from bibench_deploy.stages.request import DEFAULT_ARCH, DEFAULT_DATASET
 
 OPTIMIZERS = ("adam", "sgd")
 
@@ -47,8 +47,9 @@ def build(
     if data_dir is None and dataset != DIGITS:
         raise UsageError(f"--dataset {dataset} is read from local files: give --data-dir DIR")
     models_dir = renamed(models_dir, old_out, "--models-dir", "--out", MODELS_DIR)
-    from bibench_deploy.pipeline.build import BuildRequest, build as run_build
-    from bibench_deploy.pipeline.train import TrainConfig
+    from bibench_deploy.stages.build import build as run_build
+    from bibench_deploy.stages.request import BuildRequest
+    from bibench_deploy.training.train import TrainConfig
     from bibench_deploy.cli.progress import BuildReporter
     from bibench_deploy.cli.render import print_build_summary
     request = BuildRequest(algo, arch, dataset, data_dir,

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from bibench_deploy.cli import app
-from bibench_deploy.pipeline.build import DEFAULT_DATASET
+from bibench_deploy.stages.request import DEFAULT_DATASET
 
 
 @app.command("import")
@@ -31,9 +31,9 @@ def import_command(
     """Map CHECKPOINT onto ARCH with ALGO's operators, convert, audit, write models/ARCH-ALGO/."""
     from bibench_deploy.cli.progress import BuildReporter
     from bibench_deploy.cli.render import print_build_summary
-    from bibench_deploy.pipeline.build import BuildRequest
-    from bibench_deploy.pipeline.importer import import_checkpoint
-    from bibench_deploy.pipeline.train import TrainConfig
+    from bibench_deploy.stages.request import BuildRequest
+    from bibench_deploy.sources.importer import import_checkpoint
+    from bibench_deploy.training.train import TrainConfig
     request = BuildRequest(algo, arch, dataset, data_dir, TrainConfig(epochs=0), out, force,
                            padding)
     with BuildReporter() as reporter:

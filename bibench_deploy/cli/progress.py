@@ -19,7 +19,7 @@ from rich.table import Column
 from rich.text import Text
 
 from bibench_deploy.elapsed import clock, eta
-from bibench_deploy.pipeline.build import Reporter
+from bibench_deploy.reporter import Reporter
 
 LINE_EVERY_S = 10.0
 

@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from bibench_deploy.algorithms import ALGORITHMS, schedules
 from bibench_deploy.algorithms.xnor import XNOR
-from bibench_deploy.pipeline.deploy import build_deploy_model, predict
+from bibench_deploy.deploy_graph.deploy import build_deploy_model, predict
 from tests.algorithms.conftest import TINY, TINY_SIZE, images, perturb
 from tests.conftest import ROOT
 

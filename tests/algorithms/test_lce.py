@@ -10,10 +10,10 @@ import tensorflow as tf
 
 from bibench_deploy.algorithms import ALGORITHMS, FP32
 from bibench_deploy.algorithms.xnor import XNOR
-from bibench_deploy.pipeline.audit import audit_graph, compare_outputs
-from bibench_deploy.pipeline.convert import convert, interpret
-from bibench_deploy.pipeline.deploy import build_deploy_model, predict
-from bibench_deploy.pipeline.flatbuffer import read_graph
+from bibench_deploy.lce.audit import audit_graph, compare_outputs
+from bibench_deploy.lce.convert import convert, interpret
+from bibench_deploy.deploy_graph.deploy import build_deploy_model, predict
+from bibench_deploy.lce.flatbuffer import read_graph
 from bibench_deploy.complexity import count_model
 from tests.algorithms.conftest import TINY, images, perturb
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bibench_deploy.algorithms import ALGORITHMS
-from bibench_deploy.pipeline.build import BuildRequest, build
-from bibench_deploy.pipeline.train import TrainConfig
+from bibench_deploy.stages.build import build
+from bibench_deploy.stages.request import BuildRequest
+from bibench_deploy.training.train import TrainConfig
 
 pytestmark = pytest.mark.slow
 

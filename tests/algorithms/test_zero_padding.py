@@ -9,7 +9,7 @@ import bibench_deploy  # noqa: F401
 import tensorflow as tf
 
 from bibench_deploy.algorithms import ALGORITHMS
-from bibench_deploy.pipeline.deploy import build_deploy_model, predict
+from bibench_deploy.deploy_graph.deploy import build_deploy_model, predict
 from tests.algorithms.conftest import TINY, images, perturb
 from tests.algorithms.test_lce import fp32_graph, lce_audit  # noqa: F401  (fixture)
 
@@ -60,8 +60,8 @@ def test_zero_padded_convs_run_in_lce_bconv_and_match_keras(name, fp32_graph):  
 
 @pytest.mark.parametrize("name", ["bnn", "recu", "dorefa"])
 def test_centring_keeps_every_bit_of_a_zero_padded_conv(name):
-    from bibench_deploy.pipeline.thresholds import centre_thresholds
-    from tests.pipeline.test_thresholds import conv1_bits_and_output, float64_deploy
+    from bibench_deploy.deploy_graph.thresholds import centre_thresholds
+    from tests.deploy_graph.test_thresholds import conv1_bits_and_output, float64_deploy
     model = float64_deploy(zero(name))
     x = images(16)
     bits, out = conv1_bits_and_output(model, x)

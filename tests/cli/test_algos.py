@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from bibench_deploy.algorithms import ALGORITHMS
-from bibench_deploy.pipeline.build import DEFAULT_ARCH
+from bibench_deploy.stages.request import DEFAULT_ARCH
 from tests.algorithms.test_table import fake_manifest
 from tests.conftest import ROOT
 

@@ -7,7 +7,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from bibench_deploy.pipeline.build import _move_into_place
+from bibench_deploy.model_dir import _move_into_place
 from bibench_deploy.reports.markdown import table
 from bibench_deploy.reports.schema import csv_text
 

@@ -89,10 +89,10 @@ def test_both_parameter_conventions_are_counted():
 @pytest.mark.parametrize("algo", ["bnn", "xnor", "xnorpp"])
 def test_unfolded_batchnorms_are_the_flatbuffers_adds(algo):
     """What is counted is what LCE keeps: one ADD per unfolded BatchNorm output element."""
-    from bibench_deploy.pipeline.convert import convert
-    from bibench_deploy.pipeline.deploy import build_deploy_model
-    from bibench_deploy.pipeline.flatbuffer import read_graph
-    from bibench_deploy.pipeline.untrained import randomize_untrained
+    from bibench_deploy.lce.convert import convert
+    from bibench_deploy.deploy_graph.deploy import build_deploy_model
+    from bibench_deploy.lce.flatbuffer import read_graph
+    from bibench_deploy.training.untrained import randomize_untrained
     from tests.algorithms.conftest import TINY  # no residual ADD: every ADD is a BatchNorm's
     model = TINY.build(ALGORITHMS.get(algo), 10)
     randomize_untrained(model, seed=0)

@@ -2,8 +2,9 @@
 
 import pytest
 
-from bibench_deploy.pipeline.build import BuildRequest, build
-from bibench_deploy.pipeline.train import TrainConfig
+from bibench_deploy.stages.build import build
+from bibench_deploy.stages.request import BuildRequest
+from bibench_deploy.training.train import TrainConfig
 
 
 @pytest.mark.slow

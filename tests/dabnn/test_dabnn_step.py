@@ -3,7 +3,7 @@
 import numpy as np
 
 from bibench_deploy.algorithms import ALGORITHMS
-from bibench_deploy.pipeline.dabnn_step import build_dabnn
+from bibench_deploy.dabnn.step import build_dabnn
 from tests.dabnn import keras_models
 
 

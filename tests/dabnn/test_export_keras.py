@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from bibench_deploy.algorithms import ALGORITHMS
-from bibench_deploy.pipeline.deploy import build_deploy_model
+from bibench_deploy.deploy_graph.deploy import build_deploy_model
 from bibench_deploy.dabnn import executor
 from bibench_deploy.dabnn.convert import convert_onnx
 from bibench_deploy.dabnn.export import export_onnx

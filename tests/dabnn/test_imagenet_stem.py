@@ -97,8 +97,8 @@ def test_stem_is_pytorchs_resnet_stem(size):
 
 
 def lce_ops_and_error(model, image):
-    from bibench_deploy.pipeline.convert import convert, interpret
-    from bibench_deploy.pipeline.flatbuffer import read_graph
+    from bibench_deploy.lce.convert import convert, interpret
+    from bibench_deploy.lce.flatbuffer import read_graph
     flatbuffer = convert(model)
     error = np.abs(interpret(flatbuffer, image) - np.asarray(model(image))).max()
     return [op.type for op in read_graph(flatbuffer).ops], error

@@ -50,7 +50,7 @@ def save_checkpoint(model, path, algo, config=True, prefix=""):
 
 def reference_file(model, path, n=100, seed=1):
     """What bibench_reference_script.py writes, from the PyTorch model itself."""
-    from bibench_deploy.pipeline.bibench_reference_script import write_reference
+    from bibench_deploy.sources.bibench_reference_script import write_reference
     x = np.random.default_rng(seed).normal(size=(n, 3, 32, 32)).astype("float32")
     write_reference(model, x, path)
     return path

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from bibench_deploy.manifest import load_manifest
-from bibench_deploy.pipeline.build import BuildRequest
-from bibench_deploy.pipeline.importer import import_checkpoint
-from bibench_deploy.pipeline.train import TrainConfig
+from bibench_deploy.stages.request import BuildRequest
+from bibench_deploy.sources.importer import import_checkpoint
+from bibench_deploy.training.train import TrainConfig
 from tests.importer.bibench_torch import CONVS, bibench_resnet
 from tests.importer.conftest import save_checkpoint, trained_model
 from tests.fleet.helpers import MEASURED
@@ -135,7 +135,7 @@ def test_a_reference_written_by_another_model_is_refused(bnn_checkpoint, tmp_pat
     values["logits"] = values["logits"][::-1].copy()
     other = tmp_path / "other.npz"
     np.savez(other, **values)
-    from bibench_deploy.pipeline.bibench_checkpoint import CheckpointError
+    from bibench_deploy.sources.bibench_checkpoint import CheckpointError
     with pytest.raises(CheckpointError, match="not the model that wrote them"):
         import_checkpoint(checkpoint, import_request(tmp_path), other)
 

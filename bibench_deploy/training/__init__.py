@@ -1,0 +1,1 @@
+"""Training with Keras and Larq: input pipelines, the training loop, untrained parameters."""

@@ -86,6 +86,11 @@ def for_path(path: str | Path) -> Format:
     return max(matches, key=lambda f: len(f.suffix))
 
 
+def paths(directory: Path, model_name: str, *keys: str) -> dict[str, Path]:
+    """`{key: directory/<model_name><suffix>}` for the formats `keys`."""
+    return {key: Path(directory) / get(key).file_name(model_name) for key in keys}
+
+
 def measured() -> tuple[Format, ...]:
     """Formats some engine runs, in table order (the order planning loads a model's files)."""
     return tuple(f for f in FORMATS if f.engines)

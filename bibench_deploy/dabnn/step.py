@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from bibench_deploy import formats
 from bibench_deploy.algorithms.base import Algorithm
 from bibench_deploy.errors import ConversionError
+from bibench_deploy.formats import DABNN, ONNX
 from bibench_deploy.lce.audit import compare_outputs, numerics_pass
 from bibench_deploy.training.untrained import twin_with_random_batchnorm
 
@@ -92,14 +94,14 @@ def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np
         return {}, {"supported": False, "reason": algo.dabnn.reason}
     from bibench_deploy.dabnn.convert import convert_onnx
     from bibench_deploy.dabnn.export import export_onnx
-    files = {"onnx": staging / f"{name}.onnx", "dabnn": staging / f"{name}.dab"}
+    files = formats.paths(staging, name, ONNX, DABNN)
     try:
-        onnx_model = export_onnx(deploy_model, files["onnx"])
+        onnx_model = export_onnx(deploy_model, files[ONNX])
         conversion = convert_onnx(onnx_model)
     except ConversionError as exc:
-        files["onnx"].unlink(missing_ok=True)
+        files[ONNX].unlink(missing_ok=True)
         return {}, {"supported": False, "reason": str(exc)}
-    files["dabnn"].write_bytes(conversion.model.to_bytes())
+    files[DABNN].write_bytes(conversion.model.to_bytes())
     if not trained:
         deploy_model = twin_with_random_batchnorm(deploy_model)
         reference = np.asarray(deploy_model(x, training=False), dtype=np.float32)
@@ -115,5 +117,5 @@ def build_dabnn(algo: Algorithm, deploy_model: Any, reference: np.ndarray, x: np
     verified_on = ("the built model" if trained else
                    "a twin with the same weights and randomised BatchNorm statistics")
     return files, {"supported": True, "reason": "", "verified_on": verified_on,
-                   "onnx": onnx_numerics, "dabnn": dab_numerics,
+                   ONNX: onnx_numerics, DABNN: dab_numerics,
                    "layer_histogram": dict(sorted(layers.items())), "notes": conversion.notes}

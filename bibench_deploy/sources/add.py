@@ -14,7 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from bibench_deploy import formats
 from bibench_deploy.errors import BibenchError, UsageError
+from bibench_deploy.formats import DABNN, FP32, LCE
 from bibench_deploy.model_dir import artefacts, check_output, write_model_dir
 from bibench_deploy.reporter import Reporter
 from bibench_deploy.sources.add_request import (FP32_CHOICES, NAME_PATTERN, AddRequest,
@@ -63,8 +65,8 @@ def _add_tflite(request: AddRequest, staging: Path, reporter: Reporter) -> dict[
     except Exception as exc:  # the schema reader raises anything on a non-flatbuffer
         raise BibenchError(f"{request.model}: not a TFLite flatbuffer ({type(exc).__name__}); "
                            "give a file written by the LCE or TFLite converter") from None
-    files = {"lce": staging / f"{name}.tflite"}
-    shutil.copyfile(request.model, files["lce"])
+    files = formats.paths(staging, name, LCE)
+    shutil.copyfile(request.model, files[LCE])
     audit = {"op_histogram": graph.histogram(),
              "binary_macs_in_bconv": sum(op.macs for op in graph.ops if op.type == BCONV),
              "float_macs": sum(op.macs for op in graph.ops if op.type in FLOAT_MAC_OPS)}
@@ -75,9 +77,9 @@ def _add_tflite(request: AddRequest, staging: Path, reporter: Reporter) -> dict[
     manifest.update({
         "input_shape": list(inputs[0]) if inputs else None,
         "artefacts": artefacts(staging, files),
-        "audit": {"lce": audit, **({"fp32": fp32_audit} if fp32_audit else {})},
+        "audit": {LCE: audit, **({FP32: fp32_audit} if fp32_audit else {})},
         "complexity": theory_unknown("tflite"),
-        "deploy": {"dabnn": {"supported": False,
+        "deploy": {DABNN: {"supported": False,
                              "reason": "added as a .tflite: no daBNN model"}},
     })
     return manifest
@@ -97,9 +99,9 @@ def _fp32_file(request: AddRequest, staging: Path) -> tuple[dict[str, Path], dic
     if source_format(source) != "tflite":
         raise BibenchError(f"--fp32 {source}: with a .{request.model.suffix[1:]} model the FP32 "
                            "baseline must be a .tflite")
-    path = staging / f"{request.resolved_name}-fp32.tflite"
-    shutil.copyfile(source, path)
-    return {"fp32": path}, {"source": source_entry(source, "tflite")}
+    files = formats.paths(staging, request.resolved_name, FP32)
+    shutil.copyfile(source, files[FP32])
+    return files, {"source": source_entry(source, "tflite")}
 
 
 def _add_dab(request: AddRequest, staging: Path) -> dict[str, Any]:
@@ -113,15 +115,15 @@ def _add_dab(request: AddRequest, staging: Path) -> dict[str, Any]:
     layers: dict[str, int] = {}
     for layer in model.layers:
         layers[layer.type] = layers.get(layer.type, 0) + 1
-    files = {"dabnn": staging / f"{name}.dab"}
-    shutil.copyfile(request.model, files["dabnn"])
+    files = formats.paths(staging, name, DABNN)
+    shutil.copyfile(request.model, files[DABNN])
     manifest = added_manifest(request, "dab")
     manifest.update({
         "input_shape": list(model.input_shape),
         "artefacts": artefacts(staging, files),
-        "audit": {"dabnn": {"supported": True, "reason": "",
+        "audit": {DABNN: {"supported": True, "reason": "",
                             "layer_histogram": dict(sorted(layers.items()))}},
         "complexity": theory_unknown("dab"),
-        "deploy": {"dabnn": {"supported": True, "reason": ""}},
+        "deploy": {DABNN: {"supported": True, "reason": ""}},
     })
     return manifest

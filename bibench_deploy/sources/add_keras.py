@@ -17,9 +17,11 @@ from typing import Any, Optional
 
 import numpy as np
 
+from bibench_deploy import formats
 from bibench_deploy.complexity import compare_to_fp32, count_model
 from bibench_deploy.deploy_graph.deploy import predict
 from bibench_deploy.errors import BibenchError, ConversionError
+from bibench_deploy.formats import DABNN, FP32, LCE
 from bibench_deploy.lce import audit as audit_mod
 from bibench_deploy.lce.convert import convert, interpret
 from bibench_deploy.lce.fallback import fallback_line, float_fallbacks
@@ -288,23 +290,22 @@ def add_keras(request: AddRequest, fmt: str, staging: Path, reporter: Reporter) 
     if fallbacks["layers"]:
         reporter.stage(fallbacks["line"])
 
-    files = {"lce": staging / f"{name}.tflite"}
-    files["lce"].write_bytes(flatbuffer)
+    files = formats.paths(staging, name, LCE, *((FP32,) if fp32_fb is not None else ()))
+    files[LCE].write_bytes(flatbuffer)
     if fp32_fb is not None:
-        files["fp32"] = staging / f"{name}-fp32.tflite"
-        files["fp32"].write_bytes(fp32_fb)
-    complexity["file_bytes"] = {"lce": len(flatbuffer),
-                                "fp32": len(fp32_fb) if fp32_fb is not None else None}
+        files[FP32].write_bytes(fp32_fb)
+    complexity["file_bytes"] = {LCE: len(flatbuffer),
+                                FP32: len(fp32_fb) if fp32_fb is not None else None}
     complexity["file_size_ratio"] = len(fp32_fb) / len(flatbuffer) if fp32_fb else None
     complexity["larq_summary"] = larq_profile(model)
     manifest = added_manifest(request, fmt)
     manifest.update({
         "input_shape": [1, *shape], "num_classes": int(model.output_shape[-1]),
         "artefacts": artefacts(staging, files),
-        "audit": {"lce": audit, "fp32": fp32_audit, "audit_batch": batch,
+        "audit": {LCE: audit, FP32: fp32_audit, "audit_batch": batch,
                   "warnings": warnings},
         "complexity": complexity,
-        "deploy": {"dabnn": {"supported": False, "reason": "added models get no daBNN export "
+        "deploy": {DABNN: {"supported": False, "reason": "added models get no daBNN export "
                              "(daBNN needs the project's own deploy forms)"}},
     })
     return manifest

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bibench_deploy import formats
+from bibench_deploy.formats import DABNN, FP32, LCE, ONNX_FP32
 from bibench_deploy.model_dir import artefacts
 from bibench_deploy.stages.state import BuildState
 from bibench_deploy.training.train import weights_sha256
@@ -13,15 +15,14 @@ from bibench_deploy.training.train import weights_sha256
 def write_artefacts(state: BuildState) -> None:
     state.reporter.stage("writing artefacts")
     staging, name = state.staging, state.name
-    files = {"lce": staging / f"{name}.tflite", "fp32": staging / f"{name}-fp32.tflite",
-             "keras": staging / f"{name}.keras", **state.dabnn_files}
+    files = {**formats.paths(staging, name, LCE, FP32, formats.KERAS), **state.dabnn_files}
     if state.fp32_onnx["exported"]:
-        files["onnx_fp32"] = state.fp32_onnx_path
-    files["lce"].write_bytes(state.binary_fb)
-    files["fp32"].write_bytes(state.fp32_fb)
-    state.model.save(files["keras"])
+        files[ONNX_FP32] = state.fp32_onnx_path
+    files[LCE].write_bytes(state.binary_fb)
+    files[FP32].write_bytes(state.fp32_fb)
+    state.model.save(files[formats.KERAS])
     state.files = files
-    state.complexity["file_bytes"] = {"lce": len(state.binary_fb), "fp32": len(state.fp32_fb)}
+    state.complexity["file_bytes"] = {LCE: len(state.binary_fb), FP32: len(state.fp32_fb)}
     state.complexity["file_size_ratio"] = len(state.fp32_fb) / len(state.binary_fb)
 
 
@@ -37,11 +38,11 @@ def describe(state: BuildState) -> None:
         "algorithm": {"name": algo.name, "title": algo.title, "paper": algo.paper,
                       "inference_operator": algo.inference_operator},
         "artefacts": artefacts(state.staging, state.files),
-        "audit": {"lce": state.binary_audit, "fp32": state.fp32_audit,
-                  "dabnn": state.dabnn_audit, "onnx_fp32": state.fp32_onnx,
+        "audit": {LCE: state.binary_audit, FP32: state.fp32_audit,
+                  DABNN: state.dabnn_audit, ONNX_FP32: state.fp32_onnx,
                   "audit_batch": f"first {len(x)} test images of {dataset.name}"},
         "complexity": state.complexity,
-        "deploy": {"dabnn": {"supported": state.dabnn_audit["supported"],
+        "deploy": {DABNN: {"supported": state.dabnn_audit["supported"],
                              "reason": state.dabnn_audit["reason"]}},
     })
 

@@ -8,10 +8,14 @@ running statistics (eps 1e-5) and Hardtanh. Input NHWC (the imported model's lay
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable, Optional
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 EPS = 1e-5
+Tensors = dict[str, np.ndarray]
 BATCH = 10  # samples per chunk: the im2col windows of 32x32x64 take ~50 MB per sample
 
 
@@ -37,35 +41,68 @@ def channel_mean_abs(w: np.ndarray) -> np.ndarray:
     return np.abs(w).mean(axis=(1, 2, 3), keepdims=True)
 
 
-def binary_conv(x: np.ndarray, t: dict[str, np.ndarray], prefix: str, algo: str,
+@dataclass(frozen=True)
+class ConvReference:
+    """What one algorithm's BiBench conv does in eval mode, around `conv2d(sign(x), W_b)`:
+    `shift` is added to the input before the sign, `activation` scales the binarized input,
+    `weight` binarizes W, `output` scales the conv's result. Each takes the conv's tensors."""
+    weight: Callable[[np.ndarray, Tensors, str], np.ndarray]
+    shift: Optional[Callable[[Tensors, str], np.ndarray]] = None
+    activation: Optional[Callable[[np.ndarray], np.ndarray]] = None
+    output: Optional[Callable[[np.ndarray, Tensors, str], np.ndarray]] = None
+
+
+def _sign_weight(w: np.ndarray, t: Tensors, prefix: str) -> np.ndarray:
+    return np.sign(w)
+
+
+def _scaled_sign_weight(w: np.ndarray, t: Tensors, prefix: str) -> np.ndarray:
+    return channel_mean_abs(w) * np.sign(w)
+
+
+def _recu_weight(w: np.ndarray, t: Tensors, prefix: str) -> np.ndarray:
+    centred = w - w.mean(axis=(1, 2, 3), keepdims=True)
+    w1 = centred / (np.sqrt(centred.var(axis=(1, 2, 3), ddof=1, keepdims=True) + EPS)
+                    / 2 / np.sqrt(2))
+    tau = float(np.asarray(t[f"{prefix}.tau"]).reshape(-1)[0])
+    with np.errstate(divide="ignore"):
+        q = -np.abs(w1).mean() * np.log(2 - 2 * tau)
+    return np.sign(np.clip(w1, -q, q))
+
+
+def _xnorpp_output(y: np.ndarray, t: Tensors, prefix: str) -> np.ndarray:
+    ho, wo = y.shape[2:]
+    return (y * t[f"{prefix}.o_scale"] * t[f"{prefix}.h_scale"][:, :, :ho]
+            * t[f"{prefix}.w_scale"][:, :, :, :wo])
+
+
+# Every algorithm `import` accepts (those declaring a `bibench_conv`) has an entry; FDA's eval
+# forward is the scaled sign when its noise weight is 0, which the importer requires.
+REFERENCES: dict[str, ConvReference] = {
+    "bnn": ConvReference(_sign_weight),
+    "xnor": ConvReference(_scaled_sign_weight,
+                          activation=lambda x: np.abs(x).mean(axis=(1, 2, 3), keepdims=True)),
+    "dorefa": ConvReference(_scaled_sign_weight),
+    "bireal": ConvReference(_scaled_sign_weight),
+    "xnorpp": ConvReference(_sign_weight, output=_xnorpp_output),
+    "reactnet": ConvReference(_scaled_sign_weight,
+                              shift=lambda t, prefix: t[f"{prefix}.channel_threshold"]),
+    "recu": ConvReference(_recu_weight, output=lambda y, t, prefix: y * t[f"{prefix}.alpha"]),
+    "fda": ConvReference(_scaled_sign_weight),
+}
+
+
+def binary_conv(x: np.ndarray, t: Tensors, prefix: str, algo: str,
                 stride: int) -> np.ndarray:
     """One BiBench binary conv (3x3, padding 1) in eval mode."""
-    w = t[f"{prefix}.weight"]
-    if algo == "reactnet":
-        x = x + t[f"{prefix}.channel_threshold"]
+    ref = REFERENCES[algo]
+    if ref.shift is not None:
+        x = x + ref.shift(t, prefix)
     a = np.sign(x)
-    if algo == "xnor":
-        a = np.abs(x).mean(axis=(1, 2, 3), keepdims=True) * a
-    if algo in ("bnn", "xnorpp"):
-        wb = np.sign(w)
-    elif algo == "recu":
-        centred = w - w.mean(axis=(1, 2, 3), keepdims=True)
-        w1 = centred / (np.sqrt(centred.var(axis=(1, 2, 3), ddof=1, keepdims=True) + EPS)
-                        / 2 / np.sqrt(2))
-        tau = float(np.asarray(t[f"{prefix}.tau"]).reshape(-1)[0])
-        with np.errstate(divide="ignore"):
-            q = -np.abs(w1).mean() * np.log(2 - 2 * tau)
-        wb = np.sign(np.clip(w1, -q, q))
-    else:  # xnor, dorefa, bireal, reactnet, fda (noise weight 0)
-        wb = channel_mean_abs(w) * np.sign(w)
-    y = conv2d(a, wb, stride, 1)
-    if algo == "xnorpp":
-        ho, wo = y.shape[2:]
-        y = (y * t[f"{prefix}.o_scale"] * t[f"{prefix}.h_scale"][:, :, :ho]
-             * t[f"{prefix}.w_scale"][:, :, :, :wo])
-    if algo == "recu":
-        y = y * t[f"{prefix}.alpha"]
-    return y
+    if ref.activation is not None:
+        a = ref.activation(x) * a
+    y = conv2d(a, ref.weight(t[f"{prefix}.weight"], t, prefix), stride, 1)
+    return y if ref.output is None else ref.output(y, t, prefix)
 
 
 def _hardtanh(x: np.ndarray) -> np.ndarray:

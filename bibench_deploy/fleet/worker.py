@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
-from bibench_deploy.fleet.engines.lce_benchmark_model import ARCH_ALIASES
+from bibench_deploy.fleet.engines.native import normal_arch
 from bibench_deploy.fleet.lab.client import LabError, PlaceBusy
 from bibench_deploy.fleet.lab.lease import Lease, at_service
 from bibench_deploy.fleet.guard import (GuardRecord, contention, mask_cores, read_load,
@@ -56,8 +56,7 @@ class RunContext:
 
 def arch_mismatch(declared: Optional[str], reported: str) -> Optional[str]:
     """The fleet file says one CPU architecture, the device reports another: wrong device?"""
-    normal = lambda arch: ARCH_ALIASES.get(arch, arch)  # noqa: E731
-    if declared and reported and normal(declared) != normal(reported):
+    if declared and reported and normal_arch(declared) != normal_arch(reported):
         return f"the fleet file declares arch {declared}, the device reports {reported}"
     return None
 
@@ -348,7 +347,7 @@ class DeviceWorker:
     def _op_profile(self, pair, ready, models, failures) -> None:
         """One extra, unmeasured launch with per-op profiling, written to ops/<cell>.csv."""
         engine, config = ENGINES.get(pair[0].engine), self.device.engines[pair[0].engine]
-        if not config.op_profiling or not hasattr(engine, "parse_op_profile"):
+        if not config.op_profiling or not engine.OP_PROFILING:
             return
         for cell in pair:
             if cell.key in failures:

@@ -20,13 +20,13 @@ from typing import Optional
 
 from bibench_deploy import __version__
 from bibench_deploy.errors import FleetError
+from bibench_deploy.fleet.context import RunContext
 from bibench_deploy.fleet.engines.base import Measure
 from bibench_deploy.fleet.inventory import load_fleet
 from bibench_deploy.fleet.lab.check import check_labs
 from bibench_deploy.fleet.journal import JOURNAL_NAME, Journal
 from bibench_deploy.fleet.plan import load_models, plan_cells
 from bibench_deploy.fleet.rows import write_csv
-from bibench_deploy.fleet.worker import RunContext
 
 RUN_MANIFEST = "run.json"
 RERUN_STATUSES = ("unreachable", "busy")  # nothing was measured: --resume tries these cells again

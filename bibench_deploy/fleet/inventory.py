@@ -169,6 +169,7 @@ class Fleet(_Strict):
     devices: list[DeviceConfig]
     path: Optional[Path] = None
     sha256: str = ""
+    notes: list[str] = Field(default_factory=list)  # deprecated spellings found, one line each
 
     @field_validator("devices")
     @classmethod
@@ -226,14 +227,17 @@ def load_fleet(path: Path) -> Fleet:
                          "(expected devices, defaults, labgrid)")
     parsed = [_device(path, i, {**defaults, **d} if isinstance(d, dict) else d)
               for i, d in enumerate(devices)]
+    notes = []
     if "labgrid" in data:
         section = _lab_section(path, data["labgrid"])
         parsed += [_device(path, len(parsed) + i, {**defaults, **entry})
                    for i, entry in enumerate(lab_devices(section))]
+        notes += [f"{path}: {note}" for note in section.notes()]
     for device in parsed:
         _resolve_binaries(device, path.parent)
     try:
-        return Fleet(devices=parsed, path=path, sha256=hashlib.sha256(raw).hexdigest())
+        return Fleet(devices=parsed, path=path, sha256=hashlib.sha256(raw).hexdigest(),
+                     notes=notes)
     except ValidationError as exc:
         raise FleetError(f"{path}: {exc.errors()[0]['msg']}") from None
 

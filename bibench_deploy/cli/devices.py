@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from bibench_deploy.cli import app
-from bibench_deploy.cli.options import names
+from bibench_deploy.cli.options import names, note
 
 devices_app = typer.Typer(help="Inspect the devices of a fleet file.", no_args_is_help=True)
 app.add_typer(devices_app, name="devices")
@@ -35,7 +35,10 @@ def check(fleet: Optional[Path] = typer.Option(None, "--fleet", "-f", help="Flee
     from bibench_deploy.errors import EXIT_FAILURE
     from bibench_deploy.fleet.check import check_devices
     from bibench_deploy.fleet.inventory import fleet_path, load_fleet
-    selected = load_fleet(fleet_path(fleet)).select(names(devices))
+    loaded = load_fleet(fleet_path(fleet))
+    for text in loaded.notes:
+        note(text)
+    selected = loaded.select(names(devices))
     started = time.monotonic()
     answered: dict[str, object] = {}
     err = stderr_console()

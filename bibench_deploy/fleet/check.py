@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from bibench_deploy import __version__
-from bibench_deploy.fleet.engines.base import Measure, ParseError
+from bibench_deploy.fleet.context import RunContext
 from bibench_deploy.fleet.engines import ENGINES
+from bibench_deploy.fleet.engines.base import Measure, ParseError
 from bibench_deploy.fleet.lab.client import LabError, PlaceBusy
 from bibench_deploy.fleet.lab.lease import Lease, at_service
 from bibench_deploy.fleet.probe import (DeviceInfo, DeviceState, probe_info_and_state,
                                         run_state_commands)
 from bibench_deploy.fleet.rows import first_line
 from bibench_deploy.fleet.transports.base import TransportError
-from bibench_deploy.fleet.worker import DeviceWorker, RunContext
+from bibench_deploy.fleet.session import DeviceSession
 
 
 @dataclass
@@ -48,24 +49,23 @@ def check_device(device, trust_new_hosts: bool = False) -> DeviceReport:
 def _check_reachable(device, trust_new_hosts: bool) -> DeviceReport:
     ctx = RunContext("check", Path(tempfile.gettempdir()), __version__, Measure(), journal=None,
                      trust_new_hosts=trust_new_hosts)
-    worker = DeviceWorker(device, [], ctx)
+    session = DeviceSession(device, ctx)
     try:
-        worker.transport = worker._connect_with_retries()
+        session.transport = session.connect_with_retries()
         checks = {name: ENGINES.get(name).quick_check_argv(device, config)
                   for name, config in device.engines.items()}
         first = next((name for name, argv in checks.items() if argv), None)
-        info, state, result = probe_info_and_state(worker.transport, checks.get(first))
-        state.commands = run_state_commands(worker.transport, device.state_commands)
+        info, state, result = probe_info_and_state(session.transport, checks.get(first))
+        state.commands = run_state_commands(session.transport, device.state_commands)
         report = DeviceReport(device.name, True, info=info, state=state)
         for name, config in device.engines.items():
-            report.engines[name] = _engine_status(worker.transport, name, config, info, checks[name],
-                                                  result if name == first else None)
+            report.engines[name] = _engine_status(session.transport, name, config, info,
+                                                  checks[name], result if name == first else None)
         return report
     except (TransportError, ParseError) as exc:
         return DeviceReport(device.name, False, str(exc))
     finally:
-        if worker.transport is not None:
-            worker.transport.close()
+        session.close()
 
 
 def _engine_status(transport, name: str, config, info: DeviceInfo, argv, result) -> str:

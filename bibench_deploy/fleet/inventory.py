@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bibench_deploy.errors import FleetError
+from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.lab.config import LabClaim, LabSection, lab_devices
+from bibench_deploy.fleet.transports import TRANSPORTS
 
-ENGINE_NAMES = ("lce_interpreter", "lce_benchmark_model", "dabnn")
 ArgList = list[str]
 
 
@@ -49,7 +50,7 @@ class EngineConfig(_Strict):
 
 class DeviceConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    transport: Literal["ssh", "local", "adb"]
+    transport: str
     host: Optional[str] = None
     port: Optional[int] = Field(default=None, ge=1, le=65535)
     user: Optional[str] = None
@@ -97,12 +98,21 @@ class DeviceConfig(_Strict):
                                  "(commands are never run through a shell)")
         return value
 
+    @field_validator("transport")
+    @classmethod
+    def _known_transport(cls, value):
+        if value not in TRANSPORTS:
+            raise ValueError(f"unknown transport {value!r}; choose from "
+                             f"{', '.join(TRANSPORTS.names())}")
+        return value
+
     @field_validator("engines")
     @classmethod
     def _known_engines(cls, value):
-        unknown = sorted(set(value) - set(ENGINE_NAMES))
+        unknown = sorted(set(value) - set(ENGINES.names()))
         if unknown:
-            raise ValueError(f"unknown engine {unknown[0]!r}; choose from {', '.join(ENGINE_NAMES)}")
+            raise ValueError(f"unknown engine {unknown[0]!r}; choose from "
+                             f"{', '.join(ENGINES.names())}")
         if not value:
             raise ValueError("at least one engine is needed")
         return value
@@ -159,6 +169,7 @@ class Fleet(_Strict):
     devices: list[DeviceConfig]
     path: Optional[Path] = None
     sha256: str = ""
+    notes: list[str] = Field(default_factory=list)  # deprecated spellings found, one line each
 
     @field_validator("devices")
     @classmethod
@@ -216,14 +227,17 @@ def load_fleet(path: Path) -> Fleet:
                          "(expected devices, defaults, labgrid)")
     parsed = [_device(path, i, {**defaults, **d} if isinstance(d, dict) else d)
               for i, d in enumerate(devices)]
+    notes = []
     if "labgrid" in data:
         section = _lab_section(path, data["labgrid"])
         parsed += [_device(path, len(parsed) + i, {**defaults, **entry})
                    for i, entry in enumerate(lab_devices(section))]
+        notes += [f"{path}: {note}" for note in section.notes()]
     for device in parsed:
         _resolve_binaries(device, path.parent)
     try:
-        return Fleet(devices=parsed, path=path, sha256=hashlib.sha256(raw).hexdigest())
+        return Fleet(devices=parsed, path=path, sha256=hashlib.sha256(raw).hexdigest(),
+                     notes=notes)
     except ValidationError as exc:
         raise FleetError(f"{path}: {exc.errors()[0]['msg']}") from None
 

@@ -41,6 +41,14 @@ def state_fields(start, end) -> dict:
             "throttled_start": start.throttled, "throttled_end": end.throttled if end else ""}
 
 
+class CellFailed(Exception):
+    """A cell that ends without a measurement: its row's status and error."""
+
+    def __init__(self, status: str, error: str, elapsed_s: float = 0.0):
+        super().__init__(error)
+        self.status, self.error, self.elapsed_s = status, error, elapsed_s
+
+
 def finish(row: dict, status: str, error: str = "", attempt: int = 1) -> dict:
     row.update(status=status, error=" ".join(error.split())[:ERROR_CHARS], attempt=attempt,
                time_utc=utc_now())

@@ -20,13 +20,13 @@ from typing import Optional
 
 from bibench_deploy import __version__
 from bibench_deploy.errors import FleetError
+from bibench_deploy.fleet.context import RunContext
 from bibench_deploy.fleet.engines.base import Measure
 from bibench_deploy.fleet.inventory import load_fleet
 from bibench_deploy.fleet.lab.check import check_labs
 from bibench_deploy.fleet.journal import JOURNAL_NAME, Journal
 from bibench_deploy.fleet.plan import load_models, plan_cells
 from bibench_deploy.fleet.rows import write_csv
-from bibench_deploy.fleet.worker import RunContext
 
 RUN_MANIFEST = "run.json"
 RERUN_STATUSES = ("unreachable", "busy")  # nothing was measured: --resume tries these cells again
@@ -60,6 +60,7 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
               trust_new_hosts: bool = False, console=None) -> RunResult:
     run_id, run_dir, settings = _open_run(settings, Path(out_dir), resume)
     fleet = load_fleet(Path(settings.fleet))
+    _print_notes(fleet.notes, console)
     devices = fleet.select(settings.devices)
     check_labs(devices)  # a coordinator that is down or a missing place: one line, no run
     cells = plan_cells(devices, load_models(Path(settings.models_dir), settings.models),
@@ -87,6 +88,14 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
     finally:
         rows = _write_latency(run_dir, cells, journal)
     return RunResult(run_id, run_dir, rows, interrupted)
+
+
+def _print_notes(notes: list[str], console=None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    console = console or Console(stderr=True)
+    for note in notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def _open_run(settings: RunSettings, out_dir: Path, resume: Optional[str]):

@@ -14,8 +14,9 @@ from rich.live import Live
 from rich.table import Table
 
 from bibench_deploy.elapsed import clock, eta
+from bibench_deploy.fleet.context import RunContext
 from bibench_deploy.fleet.plan import Cell
-from bibench_deploy.fleet.worker import DeviceWorker, RunContext
+from bibench_deploy.fleet.worker import DeviceWorker
 
 
 class Progress:

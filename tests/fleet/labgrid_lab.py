@@ -84,11 +84,11 @@ class Lab:
 
 
 def lab_fleet(path: Path, coordinator: str, device: dict, *, places=None, tags=None,
-              max_wait_s: float = 60, plain: list[dict] = ()) -> Path:
+              place_wait_s: float = 60, plain: list[dict] = ()) -> Path:
     """A fleet file with a labgrid section whose devices take `device`'s settings (an entry of
     FleetLab.device, without its address)."""
     settings = {k: v for k, v in device.items() if k not in ("name", "host", "port", "user")}
-    section = {"coordinator": coordinator, "client": str(CLIENT), "max_wait_s": max_wait_s,
+    section = {"coordinator": coordinator, "client": str(CLIENT), "place_wait_s": place_wait_s,
                "device": settings, **({"places": places} if places else {"tags": tags})}
     path.write_text(yaml.safe_dump({"labgrid": section, "devices": list(plain)}, sort_keys=False))
     return path

@@ -102,7 +102,7 @@ def test_place_held_by_another_client_times_out_busy_others_carry_on(farm, model
     try:
         plain = boards.device(servers["rpi-a"], "plain")
         fleet = lab_fleet(tmp_path / "fleet.yaml", lab.coordinator,
-                          boards.device(servers["rpi-b"], "x"), places=["rpi-b"], max_wait_s=4,
+                          boards.device(servers["rpi-b"], "x"), places=["rpi-b"], place_wait_s=4,
                           plain=[plain])
         started = time.monotonic()
         screen = io.StringIO()  # the live display, as a terminal would show it

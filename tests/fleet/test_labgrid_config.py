@@ -26,7 +26,7 @@ def test_places_become_ssh_devices_beside_plain_ones(tmp_path):
     rpi = fleet.devices[1]
     assert rpi.transport == "ssh" and rpi.host is None
     assert rpi.labgrid.filters() == ["name=rpi-a"]
-    assert (rpi.labgrid.priority, rpi.labgrid.max_wait_s) == (5, 30)
+    assert (rpi.labgrid.priority, rpi.labgrid.place_wait_s) == (5, 30)
     assert rpi.labgrid.client == "labgrid-client"  # found on PATH unless set
     assert fleet.devices[0].labgrid is None
 
@@ -61,6 +61,32 @@ def test_bad_sections_are_one_line(tmp_path, section, message):
         _load(tmp_path, section)
     assert message in str(error.value) and "\n" not in str(error.value)
     assert str(error.value).startswith(f"{tmp_path / 'fleet.yaml'}: labgrid")
+
+
+@pytest.mark.parametrize("key", ["place_wait_s", "max_wait_s"])
+def test_place_wait_under_its_name_and_the_old_one(tmp_path, key):
+    fleet = _load(tmp_path, {"coordinator": "lab:1", "places": ["a"], key: 45, "device": ENGINES})
+    assert fleet.devices[0].labgrid.place_wait_s == 45
+    old = key == "max_wait_s"
+    assert fleet.notes == ([f"{tmp_path / 'fleet.yaml'}: labgrid: max_wait_s is deprecated here "
+                            "and will be removed; use place_wait_s: 45"] if old else [])
+
+
+def test_place_wait_given_under_both_names_is_refused(tmp_path):
+    with pytest.raises(FleetError, match="max_wait_s is the old name of place_wait_s"):
+        _load(tmp_path, {"coordinator": "lab:1", "places": ["a"], "place_wait_s": 5,
+                         "max_wait_s": 5, "device": ENGINES})
+
+
+def test_devices_check_prints_the_deprecation_note_in_one_line(tmp_path, cli):
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({"labgrid": {
+        "coordinator": "127.0.0.1:1", "places": ["a"], "max_wait_s": 0,
+        "client": str(tmp_path / "no-labgrid-client"), "device": ENGINES}}))
+    stderr = cli("devices", "check", "--fleet", str(path)).stderr
+    notes = [line for line in stderr.splitlines() if line.startswith("note:")]
+    assert notes == [f"note: {path}: labgrid: max_wait_s is deprecated here and will be "
+                     "removed; use place_wait_s: 0"]
 
 
 def test_a_place_is_not_reached_over_adb(tmp_path):

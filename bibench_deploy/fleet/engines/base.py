@@ -1,11 +1,16 @@
-"""What an engine runner provides, and what one launch of it yields."""
+"""What an engine runner provides (`Engine`), and what one launch of it yields (`Launch`)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
+from bibench_deploy import formats
 from bibench_deploy.errors import BibenchError
+
+if TYPE_CHECKING:
+    from bibench_deploy.fleet.transports.base import Blob
 
 
 class ParseError(BibenchError):
@@ -46,3 +51,62 @@ class Launch:
     first_ms: Optional[float] = None
     peak_memory_mb: Optional[float] = None
     engine_version: str = ""
+
+
+class Engine(ABC):
+    """One engine: how it gets onto a device, how it is checked, launched and parsed.
+
+    Each engine module defines one subclass and an instance `ENGINE`, registered in
+    `bibench_deploy.fleet.engines.ENGINES` under its NAME. Arguments: `device` is the device's
+    `DeviceConfig`, `config` its `EngineConfig` for this engine, `paths` maps the sha256 of each
+    pushed file (`files`) to its path on the device. Commands are argument lists.
+    """
+
+    NAME: str                       # the key under a device's `engines:` in the fleet file
+    SINGLE_THREADED: bool = False   # only threads=1 is planned for it
+    KERNEL_OPTIONS: bool = True     # use_indirect_bgemm / use_xnnpack apply to it
+    OP_PROFILING: bool = False      # argv(op_profiling=True) prints what parse_op_profile reads
+
+    @property
+    def ARTEFACTS(self) -> tuple[str, ...]:  # noqa: N802 (read like the class constants)
+        """The manifest artefact kinds it measures: the formats table names its engines."""
+        return formats.run_by(self.NAME)
+
+    @abstractmethod
+    def files(self, config) -> list[Blob]:
+        """Host files to push before it runs (content-addressed, so pushed once)."""
+
+    @abstractmethod
+    def binary_problem(self, config, device_arch: str) -> Optional[str]:
+        """Why it cannot run on a device of `device_arch`, decided on the host; None if it may."""
+
+    @abstractmethod
+    def engine_sha256(self, config) -> str:
+        """sha256 of what runs (binary or runner script), recorded in every row; "" if unknown."""
+
+    @abstractmethod
+    def check_argv(self, device, config, paths: dict[str, str]) -> list[str]:
+        """A command that succeeds on the device when it can run (after `files` are pushed)."""
+
+    @abstractmethod
+    def quick_check_argv(self, device, config) -> Optional[list[str]]:
+        """`check_argv` without pushing anything (`devices check`); None when it cannot be checked
+        before the push."""
+
+    @abstractmethod
+    def check_version(self, stdout: str) -> str:
+        """Its version from the output of `check_argv`; raises ParseError when it is not there."""
+
+    @abstractmethod
+    def argv(self, device, config, paths: dict[str, str], model_path: str, threads: int,
+             options: dict[str, bool], measure: Measure, op_profiling: bool = False) -> list[str]:
+        """One launch measuring `model_path`; `options` holds use_indirect_bgemm and
+        use_xnnpack."""
+
+    @abstractmethod
+    def parse(self, stdout: str) -> Launch:
+        """What one launch printed, every number validated; raises ParseError. Pure."""
+
+    def parse_op_profile(self, stdout: str) -> list[dict[str, str]]:
+        """Per-op rows of an `op_profiling` launch's output; only where OP_PROFILING is True."""
+        raise NotImplementedError(f"{self.NAME} has no op profiling")

@@ -12,24 +12,12 @@ from __future__ import annotations
 
 import statistics
 
-from bibench_deploy import formats
 from bibench_deploy.dabnn.benchmark_parse import BenchmarkOutputError
 from bibench_deploy.dabnn.benchmark_parse import parse as parse_benchmark
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
-from bibench_deploy.fleet.engines.lce_benchmark_model import (  # noqa: F401 (engine interface)
-    binary_problem, check_argv, check_version, engine_sha256, executable, files, quick_check_argv)
+from bibench_deploy.fleet.engines.native import NativeBinary
 
-NAME = "dabnn"
-ARTEFACTS = formats.run_by(NAME)  # manifest artefact kinds it measures (the formats table)
-SINGLE_THREADED = True
-KERNEL_OPTIONS = False
 REPETITIONS = 5  # Google Benchmark repetitions per launch, each at least `min_secs` long
-
-
-def argv(device, config, paths: dict[str, str], model_path: str, threads: int,
-         options: dict[str, bool], measure: Measure, op_profiling: bool = False) -> list[str]:
-    return [executable(config, paths), model_path, "--benchmark_format=json",
-            f"--benchmark_repetitions={REPETITIONS}", f"--benchmark_min_time={measure.min_secs:g}"]
 
 
 def parse(stdout: str) -> Launch:
@@ -41,3 +29,20 @@ def parse(stdout: str) -> Launch:
     return Launch(median_ms=statistics.median(repetition_means), mean_ms=result.mean_ms,
                   min_ms=min(repetition_means), max_ms=max(repetition_means),
                   count=result.iterations)
+
+
+class Dabnn(NativeBinary):
+    NAME = "dabnn"
+    SINGLE_THREADED = True
+    KERNEL_OPTIONS = False
+
+    def argv(self, device, config, paths: dict[str, str], model_path: str, threads: int,
+             options: dict[str, bool], measure: Measure, op_profiling: bool = False) -> list[str]:
+        return [self.executable(config, paths), model_path, "--benchmark_format=json",
+                f"--benchmark_repetitions={REPETITIONS}",
+                f"--benchmark_min_time={measure.min_secs:g}"]
+
+    parse = staticmethod(parse)
+
+
+ENGINE = Dabnn()

@@ -7,87 +7,14 @@ its `median=` field where the binary prints one, else its `avg=` (recorded in th
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Optional
 
-from bibench_deploy import formats
 from bibench_deploy.fleet.engines.base import Launch, Measure, ParseError
-from bibench_deploy.fleet.transports.base import Blob
-from bibench_deploy.manifest import sha256_file
+from bibench_deploy.fleet.engines.native import NativeBinary
 
-NAME = "lce_benchmark_model"
-ARTEFACTS = formats.run_by(NAME)  # manifest artefact kinds it measures (the formats table)
-SINGLE_THREADED = False
-KERNEL_OPTIONS = True  # use_indirect_bgemm / use_xnnpack apply
-ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x28: "arm", 0x03: "i386"}
-ARCH_ALIASES = {"arm64": "aarch64", "armv7l": "arm", "armv8l": "arm", "armv7": "arm", "amd64": "x86_64"}
 _COUNT = re.compile(r"count=(\d+).*")
 _KEY_VALUE = re.compile(r"(\w+)=([-\d.eE+]+)")
 _TABLE_TITLE = re.compile(r"^=+ (.+?) =+$")
-
-
-def files(config) -> list[Blob]:
-    if config.binary:
-        path = Path(config.binary).expanduser()
-        return [Blob(path, sha256_file(path), "", executable=True)] if path.is_file() else []
-    return []
-
-
-def binary_problem(config, device_arch: str) -> Optional[str]:
-    """Why the configured binary cannot run on a device of `device_arch`, or None."""
-    if not config.binary:
-        return None if config.remote_path else "no 'binary' or 'remote_path' configured"
-    path = Path(config.binary).expanduser()
-    if not path.is_file():
-        return f"binary {path} not found on the host"
-    arch = elf_arch(path)
-    device_arch = ARCH_ALIASES.get(device_arch, device_arch)
-    if arch and device_arch and arch != device_arch:
-        return f"binary {path.name} is built for {arch}, the device is {device_arch}"
-    return None
-
-
-def elf_arch(path: Path) -> Optional[str]:
-    header = path.read_bytes()[:20]
-    if header[:4] != b"\x7fELF":
-        return None
-    order = "little" if header[5] == 1 else "big"
-    return ELF_MACHINES.get(int.from_bytes(header[18:20], order), "unknown")
-
-
-def engine_sha256(config) -> str:
-    blobs = files(config)
-    return blobs[0].sha256 if blobs else ""
-
-
-def executable(config, paths: dict[str, str]) -> str:
-    blobs = files(config)
-    return paths[blobs[0].sha256] if blobs else config.remote_path
-
-
-def check_argv(device, config, paths: dict[str, str]) -> list[str]:
-    return ["test", "-x", executable(config, paths)]
-
-
-def quick_check_argv(device, config):
-    """A binary already on the device must be executable; a host binary is pushed at run time."""
-    return ["test", "-x", config.remote_path] if config.remote_path and not config.binary else None
-
-
-def check_version(stdout: str) -> str:
-    return ""
-
-
-def argv(device, config, paths: dict[str, str], model_path: str, threads: int,
-         options: dict[str, bool], measure: Measure, op_profiling: bool = False) -> list[str]:
-    flag = lambda value: "true" if value else "false"  # noqa: E731
-    return [executable(config, paths), f"--graph={model_path}", f"--num_threads={threads}",
-            f"--num_runs={measure.min_iters}", f"--min_secs={measure.min_secs}",
-            f"--max_secs={measure.max_secs}", f"--warmup_runs={measure.warmup_runs}",
-            f"--use_xnnpack={flag(options['use_xnnpack'])}",
-            f"--use_indirect_bgemm={flag(options['use_indirect_bgemm'])}",
-            "--report_peak_memory_footprint=true",
-            f"--enable_op_profiling={flag(op_profiling)}"]
 
 
 def _lines(stdout: str) -> list[str]:
@@ -156,3 +83,25 @@ def parse_op_profile(stdout: str) -> list[dict[str, str]]:
             fields[-1] = fields[-1].strip("[]") if header[-1] == "Name" else fields[-1]
             rows.append({"table": title, **dict(zip(header, fields))})
     return rows
+
+
+class LceBenchmarkModel(NativeBinary):
+    NAME = "lce_benchmark_model"
+    OP_PROFILING = True          # --enable_op_profiling prints per-op tables
+
+    def argv(self, device, config, paths: dict[str, str], model_path: str, threads: int,
+             options: dict[str, bool], measure: Measure, op_profiling: bool = False) -> list[str]:
+        flag = lambda value: "true" if value else "false"  # noqa: E731
+        return [self.executable(config, paths), f"--graph={model_path}", f"--num_threads={threads}",
+                f"--num_runs={measure.min_iters}", f"--min_secs={measure.min_secs}",
+                f"--max_secs={measure.max_secs}", f"--warmup_runs={measure.warmup_runs}",
+                f"--use_xnnpack={flag(options['use_xnnpack'])}",
+                f"--use_indirect_bgemm={flag(options['use_indirect_bgemm'])}",
+                "--report_peak_memory_footprint=true",
+                f"--enable_op_profiling={flag(op_profiling)}"]
+
+    parse = staticmethod(parse)
+    parse_op_profile = staticmethod(parse_op_profile)
+
+
+ENGINE = LceBenchmarkModel()

@@ -68,7 +68,7 @@ class LabClient:
 
     def reserve(self, on_token: Callable[[str], None], stop: Callable[[], bool],
                 on_wait: Callable[[Optional[str]], None]) -> None:
-        """Reserve and wait (at most max_wait_s) for the allocation. `on_token` receives the
+        """Reserve and wait (at most place_wait_s) for the allocation. `on_token` receives the
         token as soon as the coordinator gives it (before any wait), so it can be cancelled
         whatever happens next. Raises PlaceBusy when the wait runs out."""
         argv = [*self.base, "reserve", "--wait", "--shell", "--prio", str(self.claim.priority),
@@ -99,7 +99,7 @@ class LabClient:
             process.stderr.close()
 
     def _wait(self, process: subprocess.Popen, stop, on_wait) -> None:
-        deadline = time.monotonic() + self.claim.max_wait_s
+        deadline = time.monotonic() + self.claim.place_wait_s
         holder, polled = None, 0.0
         while process.poll() is None:
             if stop():
@@ -107,7 +107,7 @@ class LabClient:
             now = time.monotonic()
             if now >= deadline:
                 raise PlaceBusy(f"{self.claim.wanted()} was not free within "
-                                f"{self.claim.max_wait_s:g} s"
+                                f"{self.claim.place_wait_s:g} s"
                                 + (f" (held by {holder})" if holder else ""))
             if self.claim.place and now - polled >= HOLDER_POLL_S:
                 holder, polled = self.holder(self.claim.place), now

@@ -5,11 +5,12 @@
       places: [rpi4-01, rpi4-02]      # or  tags: {board: rpi4}  (one device, any matching place)
       client: labgrid-client          # default: found on PATH
       priority: 0                     # of the reservations, relative to others
-      max_wait_s: 600                 # how long a held place is waited for before `busy`
+      place_wait_s: 600               # how long a held place is waited for before `busy`
       device: {identity_file: ..., known_hosts: ..., engines: {...}}   # every place's settings
 
 Each place becomes one ssh device named after it; its host, port and user come from the place's
-NetworkService resource once it is acquired.
+NetworkService resource once it is acquired. `place_wait_s` was once spelled `max_wait_s`, the
+name a device's quiet-core wait has: that spelling still works here and gives a note.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class LabClaim(_Strict):
     coordinator: str
     client: str = "labgrid-client"
     priority: int = 0
-    max_wait_s: float = 600.0
+    place_wait_s: float = 600.0
     place: Optional[str] = None
     tags: dict[str, str] = Field(default_factory=dict)
 
@@ -55,7 +56,8 @@ class LabSection(_Strict):
     name: Optional[str] = None
     client: str = "labgrid-client"
     priority: int = 0
-    max_wait_s: float = Field(default=600.0, ge=0)
+    place_wait_s: float = Field(default=600.0, ge=0)
+    max_wait_s: Optional[float] = Field(default=None, ge=0)  # the old name of place_wait_s
     device: dict = Field(default_factory=dict)
 
     @field_validator("coordinator")
@@ -115,9 +117,25 @@ class LabSection(_Strict):
             raise ValueError("name is for a tags device; places are named after themselves")
         return self
 
+    @model_validator(mode="after")
+    def _old_wait_name(self):
+        if self.max_wait_s is not None:
+            if "place_wait_s" in self.model_fields_set:
+                raise ValueError("max_wait_s is the old name of place_wait_s; give only "
+                                 "place_wait_s")
+            self.place_wait_s = self.max_wait_s
+        return self
+
+    def notes(self) -> list[str]:
+        """Deprecated spellings in the section, one line each."""
+        if self.max_wait_s is None:
+            return []
+        return [f"labgrid: max_wait_s is deprecated here and will be removed; use place_wait_s: "
+                f"{self.max_wait_s:g}"]
+
     def claims(self) -> list[tuple[str, LabClaim]]:
         common = dict(coordinator=self.coordinator, client=self.client, priority=self.priority,
-                      max_wait_s=self.max_wait_s)
+                      place_wait_s=self.place_wait_s)
         if self.places is not None:
             return [(place, LabClaim(place=place, **common)) for place in self.places]
         name = self.name or "-".join(self.tags[key] for key in sorted(self.tags)) or "lab"

@@ -1,31 +1,24 @@
-"""Transports: how the host reaches a device. One interface, chosen per device in the fleet file."""
+"""Transports: how the host reaches a device. One interface (`Transport`, transports/base.py),
+chosen per device in the fleet file.
+
+`TRANSPORTS` is the one list of transport names (the fleet file's `transport:` is checked against
+it); each name maps to the module that defines its `TRANSPORT` class, imported only when a device
+uses it (paramiko is slow to import). Adding a transport = its module + one line below.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from bibench_deploy.registry import Registry
 
-TRANSPORTS: Registry = Registry("transport")
-
-
-def _ssh(device, trust_new_hosts=False):
-    from bibench_deploy.fleet.transports.ssh import SshTransport
-    return SshTransport(device, trust_new_hosts)
-
-
-def _local(device, trust_new_hosts=False):
-    from bibench_deploy.fleet.transports.local import LocalTransport
-    return LocalTransport(device)
-
-
-def _adb(device, trust_new_hosts=False):
-    from bibench_deploy.fleet.transports.adb import AdbTransport
-    return AdbTransport(device)
-
-
-TRANSPORTS.register("ssh", _ssh)
-TRANSPORTS.register("local", _local)
-TRANSPORTS.register("adb", _adb)
+TRANSPORTS: Registry[str] = Registry("transport")
+TRANSPORTS.register("ssh", f"{__name__}.ssh")
+TRANSPORTS.register("local", f"{__name__}.local")
+TRANSPORTS.register("adb", f"{__name__}.adb")
 
 
 def open_transport(device, trust_new_hosts: bool = False):
-    return TRANSPORTS.get(device.transport)(device, trust_new_hosts)
+    """The device's transport, not yet connected."""
+    module = import_module(TRANSPORTS.get(device.transport))
+    return module.TRANSPORT.for_device(device, trust_new_hosts)

@@ -43,3 +43,6 @@ class AdbTransport(Transport):
         pushed = self._local._exec([*self._adb(), "push", str(local), remote], 600.0)
         if pushed.rc != 0:
             raise TransferError(f"adb push of {local.name} failed: {pushed.stderr.strip()[-200:]}")
+
+
+TRANSPORT = AdbTransport

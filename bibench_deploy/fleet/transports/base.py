@@ -7,6 +7,7 @@ deadlines, content addressing and hash verification live here, once for all tran
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Optional
@@ -76,16 +77,29 @@ _SEAL_SCRIPT = ('cd -- "$1" && if [ -d "$4" ]; then rm -f -- "$2"; '
 _SEAL_BLOCKED = 4
 
 
-class Transport:
-    """Base class. Subclasses implement connect, close, _exec and _upload."""
+class Transport(ABC):
+    """How the host reaches one device. Each transport module defines one subclass and names it
+    `TRANSPORT`; `bibench_deploy.fleet.transports.TRANSPORTS` registers it under the fleet file's
+    `transport:` value. A subclass implements connect, _exec and _upload (close where it holds a
+    connection); everything else is built on those here.
+
+    Errors: connect raises ConnectError (retried), HostKeyError or AuthError (not retried);
+    a broken connection during a command is ConnectionLost; a failed push TransferError.
+    """
 
     def __init__(self, device):
         self.device = device
         self.work_dir = self._device_path(device.work_dir)
         self.bytes_pushed = 0
 
+    @classmethod
+    def for_device(cls, device, trust_new_hosts: bool = False) -> "Transport":
+        """The transport of `device`; `trust_new_hosts` matters to those that check host keys."""
+        return cls(device)
+
     @staticmethod
     def _device_path(path: str) -> str:
+        """`work_dir` as the device's commands see it."""
         # Commands and SFTP both start in the home directory, so '~/x' is simply 'x'.
         if path == "~":
             return "."
@@ -95,17 +109,21 @@ class Transport:
     def blob_dir(self) -> str:
         return str(PurePosixPath(self.work_dir) / "blobs")
 
+    @abstractmethod
     def connect(self) -> None:
-        raise NotImplementedError
+        """Open the connection (or check the device is there)."""
 
     def close(self) -> None:
-        pass
+        """Let go of the connection; safe to call twice, or before connect."""
 
+    @abstractmethod
     def _exec(self, argv: list[str], host_deadline_s: float) -> CommandResult:
-        raise NotImplementedError
+        """Run `argv` on the device, quoted for its shell where it has one; the host gives up
+        after `host_deadline_s`."""
 
+    @abstractmethod
     def _upload(self, local: Path, remote: str) -> None:
-        raise NotImplementedError
+        """Copy one host file to `remote` on the device, creating its directory."""
 
     def run(self, argv: list[str], deadline_s: float) -> CommandResult:
         """Run `argv` on the device, killed there by `timeout -s KILL` after `deadline_s`."""

@@ -42,3 +42,6 @@ class LocalTransport(Transport):
 
 def _text(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
+
+
+TRANSPORT = LocalTransport

@@ -61,6 +61,10 @@ class SshTransport(Transport):
         self._clients: list[paramiko.SSHClient] = []
         self._sftp: Optional[paramiko.SFTPClient] = None
 
+    @classmethod
+    def for_device(cls, device, trust_new_hosts: bool = False) -> "SshTransport":
+        return cls(device, trust_new_hosts)
+
     def _target(self) -> dict:
         target = resolve(self.device.host, self.device.ssh_config)
         target["port"] = self.device.port or target["port"]
@@ -213,3 +217,6 @@ def _connection_dies(transport: paramiko.Transport, settle_s: float = 1.0) -> bo
 
 def _text(data: bytes) -> str:
     return bytes(data).decode("utf-8", errors="replace")
+
+
+TRANSPORT = SshTransport

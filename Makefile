@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   build a model, measure it on the local fleet, write a report
 #   make test   run the whole test suite, fast and slow tests (installs OpenSSH server for the
-#               fleet tests if missing); `make test-fast` runs only the fast ones
+#               fleet tests if missing); `make test-unit` runs only the unit tier (minutes),
+#               `make test-fast` everything but the slow tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ LABGRID_VENV ?= .labgrid-venv
 LABGRID_SPEC ?= labgrid==26.0.1
 DEMO_MODEL ?= resnet20-bnn
 
-.PHONY: demo test test-fast test-slow system-deps labgrid-venv published-report clean
+.PHONY: demo test test-unit test-integration test-fast test-slow system-deps labgrid-venv published-report clean
 
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,11 +53,20 @@ $(LABGRID_VENV)/bin/labgrid-client:
 	$(LABGRID_VENV)/bin/pip install --quiet "$(LABGRID_SPEC)"
 	touch $@
 
-# `make test` is both suites, one after the other: what CI runs.
-test: test-fast test-slow
+# `make test` is every test once, in three parts, the quickest answer first: what CI runs.
+test: test-unit test-integration test-slow
 
-test-fast: $(BIN)/bibench-deploy system-deps labgrid-venv
-	$(BIN)/python -m pytest -m "not slow" -p no:cacheprovider
+# The unit tier (tests/tiers.py): no training, conversion, sshd, labgrid or latency measurement,
+# so it needs neither OpenSSH nor labgrid, and nothing in it times itself: two workers.
+UNIT_WORKERS ?= 2
+test-unit: $(BIN)/bibench-deploy
+	$(BIN)/python -m pytest -m unit -p no:cacheprovider -n $(UNIT_WORKERS)
+
+# The rest of the fast tests: real sshd servers and labgrid, small conversions and trainings.
+test-integration: $(BIN)/bibench-deploy system-deps labgrid-venv
+	$(BIN)/python -m pytest -m "not slow and not unit" -p no:cacheprovider
+
+test-fast: test-unit test-integration
 
 # The slow tests are whole builds, mostly single-threaded (tracing, conversion, audit): two
 # pytest workers share the cores better than one. Tests in one xdist_group (the PyTorch

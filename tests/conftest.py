@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# The unit tier's markers, fixtures and checks.
+pytest_plugins = ["tests.tiers"]
+
 # PyTorch's OpenMP threads spin while they wait for work (GNU OpenMP's default): beside another
 # pytest worker's TensorFlow build they burn the core that build needs. Passive waiting keeps the
 # same threads and the same float results (same partition of the work); measured on this

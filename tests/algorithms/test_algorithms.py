@@ -53,6 +53,7 @@ def test_save_and_load_round_trip_gives_identical_outputs(algo, tmp_path):
     assert len(again.weights) == len(model.weights)
 
 
+@pytest.mark.long
 def test_saved_models_reload_in_a_fresh_process_without_custom_objects(tmp_path):
     for name in BIBENCH:
         model = trained_like(ALGORITHMS.get(name))
@@ -78,6 +79,7 @@ def toy_problem(n=128, seed=0):
     return x, (x.mean(axis=(1, 2, 3)) > 0).astype("int64")
 
 
+@pytest.mark.trains
 def test_a_few_training_steps_reduce_the_loss(algo):
     tf.keras.utils.set_random_seed(0)
     model = TINY.build(algo, 2)
@@ -141,6 +143,7 @@ def test_schedule_callbacks_set_every_quantizer(epoch):
             np.testing.assert_allclose(read(quantizer), expected, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.trains
 def test_fda_noise_modules_train_under_fit():
     """fit passes training=True down to the quantizers: the noise MLPs receive gradients."""
     algo = ALGORITHMS.get("fda")

@@ -19,7 +19,7 @@ from tests.algorithms.conftest import TINY, images, perturb
 
 
 @pytest.fixture(scope="module")
-def fp32_graph():
+def fp32_graph(converts):
     return read_graph(convert(TINY.build(FP32, 10)))
 
 

@@ -14,6 +14,7 @@ COMMANDS = [[], ["build"], ["run"], ["report"], ["algos"], ["convert"], ["device
             ["devices", "check"]]
 
 
+@pytest.mark.measures
 def test_every_help_is_under_a_second():
     """Time from importing the CLI to the printed help, in a fresh interpreter per command
     (interpreter start-up itself excluded)."""

@@ -12,6 +12,8 @@ from bibench_deploy.dabnn.model import DabModel
 from bibench_deploy.errors import ConversionError
 from tests.importer.bibench_torch import CONVS
 
+pytestmark = pytest.mark.converts
+
 BATCH, SIZE = 32, 12
 
 

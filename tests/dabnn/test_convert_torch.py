@@ -13,7 +13,7 @@ BATCH = 64
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def exported(tmp_path_factory, converts):
     """kind -> (torch model, ONNX path), exported once per module."""
     directory = tmp_path_factory.mktemp("onnx")
     models = {}

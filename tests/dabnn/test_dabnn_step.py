@@ -1,10 +1,13 @@
 """The daBNN half of `build`: what it writes and records, on small Keras models."""
 
 import numpy as np
+import pytest
 
 from bibench_deploy.algorithms import ALGORITHMS
 from bibench_deploy.dabnn.step import build_dabnn
 from tests.dabnn import keras_models
+
+pytestmark = pytest.mark.converts
 
 
 def images(height: int, width: int) -> np.ndarray:

@@ -14,6 +14,8 @@ from tests.algorithms.conftest import images as tiny_images
 from tests.dabnn import keras_models
 from tests.dabnn.onnx_graphs import run_onnxruntime
 
+pytestmark = pytest.mark.converts
+
 BATCH = 64
 
 

@@ -104,6 +104,7 @@ def lce_ops_and_error(model, image):
     return [op.type for op in read_graph(flatbuffer).ops], error
 
 
+@pytest.mark.converts
 def test_lce_runs_the_stem_exactly():
     """PAD(3 before, 2 after) stays a PAD before a 'valid' CONV_2D, the -inf padding a PADV2."""
     model = stem_model(16, channels=3, filters=4)
@@ -113,6 +114,7 @@ def test_lce_runs_the_stem_exactly():
     assert error < 1e-5
 
 
+@pytest.mark.converts
 def test_lce_fuses_a_symmetric_stem_padding_into_a_wrong_same_conv():
     """Why the stem pads 3 before and 2 after: LCE 0.16 turns ZeroPadding2D(3) + 'valid' 7x7/2
     conv on an even input into a SAME conv (2 before, 3 after), another sampling grid."""

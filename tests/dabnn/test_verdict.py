@@ -8,6 +8,8 @@ from bibench_deploy.dabnn.export import export_onnx
 from bibench_deploy.dabnn.verdict import dab_verdict, verdict_pass
 from tests.dabnn import keras_models
 
+pytestmark = pytest.mark.converts
+
 BATCH = 16
 
 

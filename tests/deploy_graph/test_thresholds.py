@@ -85,6 +85,7 @@ def test_resnet18_centres_the_first_conv_of_each_block_not_the_residual_ones():
     assert centre_thresholds(model)["batchnorms"] == 8  # conv2_bn feeds the residual add
 
 
+@pytest.mark.converts
 def test_lce_computes_the_centred_graph_bit_exactly():
     """With a threshold planted exactly on a level, the float64 graph and LCE agree after
     centring: nothing is left for float32 rounding to decide."""

@@ -16,7 +16,7 @@ ODD_MODEL = "tiny-b n;$(touch PWNED)'`x`"
 
 
 @pytest.fixture(scope="session")
-def models_dir(tmp_path_factory) -> Path:
+def models_dir(tmp_path_factory, converts) -> Path:
     """Two built models: `tiny-bnn` and a copy whose name holds spaces and shell metacharacters."""
     root = tmp_path_factory.mktemp("models")
     source = build_model_dir(root, "tiny-bnn")
@@ -60,7 +60,7 @@ class FleetLab:
 
 
 @pytest.fixture
-def lab(tmp_path, client_key):
+def lab(tmp_path, client_key, sshd):
     fleet_lab = FleetLab(tmp_path, client_key)
     yield fleet_lab
     fleet_lab.close()

@@ -14,6 +14,8 @@ from bibench_deploy.paired import paired_interval, paired_ratios
 from tests.fleet.helpers import read_rows
 from tests.fleet.synthetic import synthetic_device, synthetic_models
 
+pytestmark = pytest.mark.measures
+
 
 def _run(tmp_path, measure: Measure, **model) -> list[dict]:
     synthetic_models(tmp_path / "models", **model)

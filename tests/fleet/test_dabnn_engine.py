@@ -43,7 +43,7 @@ def _stand_in(root: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def dabnn_run(client_key, tmp_path_factory):
+def dabnn_run(client_key, tmp_path_factory, sshd):
     from tests.fleet.conftest import FleetLab
     root = tmp_path_factory.mktemp("dabnn")
     _model_dir(root / "models", "tiny-dab", with_dab=True)

@@ -22,7 +22,7 @@ HOG = "cpu-hog"  # its process name (comm) in /proc
 
 
 @pytest.fixture
-def hog(tmp_path):
+def hog(tmp_path, measures):
     """A busy loop pinned to core 0 (taskset), as another user's benchmark would be."""
     script = tmp_path / HOG
     script.write_text("#!/bin/sh\nwhile :; do :; done\n")
@@ -121,6 +121,7 @@ def _overlapping(logs: list[dict]) -> int:
                and b["started_unix"] < a["ended_unix"] for i, a in enumerate(logs) for b in logs[:i])
 
 
+@pytest.mark.measures
 def test_the_tools_own_parallel_devices_count_as_load(tmp_path):
     """Two local devices on core 0 measuring at once: their benchmarks overlap and the guard sees
     the core busy. With --max-parallel 1 they take turns of one whole group each, and the guard
@@ -177,6 +178,7 @@ def test_parse_during_takes_the_launchs_own_cpu_time_out():
     assert not short.busy(0.25)
 
 
+@pytest.mark.measures
 def test_work_starting_during_a_launch_makes_its_cell_contended(tmp_path):
     """A process that starts on the measured core after the guard's reading, while the launch
     runs (here detached from the benchmark, as another job would be): the launch's reading before

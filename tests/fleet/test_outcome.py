@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.fleet.synthetic import synthetic_device, synthetic_models
+
+pytestmark = pytest.mark.measures
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,8 @@ from bibench_deploy.fleet.transports import open_transport
 from bibench_deploy.fleet.transports.base import Blob, HostKeyError
 from bibench_deploy.manifest import sha256_file
 
+pytestmark = pytest.mark.sshd
+
 NASTY = ["a b", "$(touch PWNED)", "`id`", "; rm -rf /nonexistent", "'q'", '"dq"', "\\", "*", "\n", ""]
 
 

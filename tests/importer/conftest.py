@@ -57,7 +57,7 @@ def reference_file(model, path, n=100, seed=1):
 
 
 @pytest.fixture(scope="session")
-def bnn_checkpoint(tmp_path_factory):
+def bnn_checkpoint(tmp_path_factory, trains):
     model = trained_model("resnet20_bibench", "bnn")
     directory = tmp_path_factory.mktemp("bnn")
     return (save_checkpoint(model, directory / "bnn.pth", "bnn"),

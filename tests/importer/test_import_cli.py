@@ -8,6 +8,8 @@ import torch
 from tests.importer.conftest import HARDTANH_CONFIG, save_checkpoint
 from tests.importer.bibench_torch import bibench_resnet
 
+pytestmark = pytest.mark.long
+
 
 def refused(cli, tmp_path, checkpoint, *args):
     result = cli("import", str(checkpoint), "--out", str(tmp_path / "models"), *args)

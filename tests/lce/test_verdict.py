@@ -20,6 +20,8 @@ from bibench_deploy.deploy_graph.deploy import build_deploy_model, float64_deplo
 from bibench_deploy.lce.verdict import rounding_verdict
 from tests.algorithms.conftest import TINY, images, perturb
 
+pytestmark = pytest.mark.converts
+
 IN_CHANNELS = 8
 # how disagreements are attributed: by replaying LCE's own sign inputs, or by the search
 METHODS = ("replay", "search")

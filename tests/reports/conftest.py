@@ -9,7 +9,7 @@ from tests.reports.measure import MODELS, write_run
 
 
 @pytest.fixture(scope="session")
-def measured_run(tmp_path_factory) -> Path:
+def measured_run(tmp_path_factory, measures) -> Path:
     """A fleet run directory measured once per test session (read-only: copy before changing)."""
     return write_run(tmp_path_factory.mktemp("runs") / "test-run")
 

@@ -11,6 +11,8 @@ from bibench_deploy.reports.report import build_report, write_report
 from tests.reports.hand import baseline_of, check_aggregate, check_cell, csv_rows
 from tests.reports.measure import MODELS
 
+pytestmark = pytest.mark.measures
+
 FLEET = """\
 devices:
 {}

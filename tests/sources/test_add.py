@@ -13,6 +13,8 @@ from bibench_deploy.sources.add import AddRequest, add
 from tests.sources.larq_models import (binary_dense_net, float_net, quicknet_like,
                                         randomise_batchnorm)
 
+pytestmark = pytest.mark.converts
+
 
 def _saved(model, path: Path) -> Path:
     model.save(path)

@@ -22,6 +22,7 @@ model.save(sys.argv[1])
 """
 
 
+@pytest.mark.long
 def test_custom_layer_is_named(cli, tmp_path):
     import subprocess
     import sys

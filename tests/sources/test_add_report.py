@@ -12,6 +12,8 @@ from bibench_deploy.sources.add import AddRequest, add
 from bibench_deploy.reports.report import build_report, write_report
 from tests.fleet.helpers import MEASURED, QUICK
 
+pytestmark = pytest.mark.measures
+
 
 SAMPLES = Path(__file__).parents[1] / "dabnn" / "benchmark_output"
 

@@ -25,6 +25,7 @@ def check(manifest):
     assert "dabnn" not in manifest["artefacts"]
 
 
+@pytest.mark.trains
 def test_zero_padded_bnn_build(tmp_path):
     check(zero_padded_build("bnn", tmp_path))
 

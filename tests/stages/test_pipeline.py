@@ -12,6 +12,8 @@ from bibench_deploy.training.train import TrainConfig
 from bibench_deploy.errors import ConversionError
 from bibench_deploy.manifest import load_manifest, sha256_file
 
+pytestmark = pytest.mark.trains
+
 
 @pytest.fixture(scope="module")
 def resnet20_bnn(tmp_path_factory):

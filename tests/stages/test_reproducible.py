@@ -63,6 +63,7 @@ def train_and_convert(seed):
     return weights_sha256(model), hashlib.sha256(convert(deploy)).hexdigest(), history
 
 
+@pytest.mark.trains
 def test_training_and_conversion_repeat_bit_for_bit():
     first, second = train_and_convert(5), train_and_convert(5)
     assert first == second

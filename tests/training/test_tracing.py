@@ -43,6 +43,7 @@ def test_keras_is_left_unconverted_and_larq_still_converted(default_rules):
 
 
 @pytest.mark.parametrize("name", ["xnorpp", "reactnet"])
+@pytest.mark.trains
 def test_training_and_conversion_give_the_same_bytes_either_way(name, default_rules):
     """Weights after two training steps and the flatbuffer, with Keras converted or not."""
     import larq_compute_engine as lce

@@ -57,7 +57,7 @@ def test_the_draws_are_reproducible_from_the_seed():
 
 
 @pytest.fixture(scope="module")
-def fp32_graph():
+def fp32_graph(converts):
     return read_graph(convert(TINY.build(FP32, 10)))
 
 
@@ -86,7 +86,7 @@ def test_randomized_untrained_graphs_keep_every_declared_op(name, fp32_graph):
 
 
 @pytest.fixture
-def registered(tmp_path):
+def registered(tmp_path, converts):
     """TINY as an architecture and a BNN that declares a MUL it never computes."""
     class PlantedMul(BNN):
         name = "planted_mul"

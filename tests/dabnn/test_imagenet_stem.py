@@ -159,6 +159,7 @@ def test_minus_inf_padding_before_anything_but_a_max_pool_is_refused():
         export_onnx(model)
 
 
+@pytest.mark.converts  # exports and converts a whole stem + block: ~9 s of CPU
 def test_stem_into_a_plus_one_padded_block_agrees_with_keras():
     """The stem on 32x32 into a basic block whose +1-padded binary conv and identity shortcut
     read the pool's output: MaxPool -> Neg (an Affine) in daBNN; ONNX and .dab match Keras."""

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def farm(tmp_path_factory, client_key):
+def farm(tmp_path_factory, client_key, sshd, labgrid):
     root = tmp_path_factory.mktemp("farm")
     boards = FleetLab(root, client_key)
     lab = Lab(root / "lab")

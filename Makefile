@@ -39,10 +39,21 @@ published-report: $(BIN)/bibench-deploy
 	$(BIN)/bibench-deploy report "$$(ls -td reports/x86_64-host/*/ | head -n 1)"
 	$(BIN)/bibench-deploy algos --arch resnet18 --write README.md
 
+# The emulated aarch64 device: qemu-user loads the instruction-counting plugin (built with gcc);
+# the tests cross-compile a static aarch64 program; qemu-user-static (binfmt with the F flag),
+# mmdebstrap and arch-test build an aarch64 userland.
+EMULATION_DEBS := qemu-user qemu-user-static gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	mmdebstrap arch-test
+
 system-deps:
 	@test -x /usr/sbin/sshd && command -v ssh-keygen >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openssh-server openssh-client; }
+	@[ "$$(dpkg-query -W -f='$${db:Status-Status}\n' $(EMULATION_DEBS) 2>/dev/null | grep -cx installed)" \
+	   = $(words $(EMULATION_DEBS)) ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq $(EMULATION_DEBS) >/dev/null; }
 
 labgrid-venv: $(LABGRID_VENV)/bin/labgrid-client
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from bibench_deploy.emulation.errors import EmulationError, UnstableCountError
-from bibench_deploy.emulation.qemu import GuestRun, run_aarch64
+from bibench_deploy.emulation.qemu import GuestRun, run_aarch64, succeeded
 
 DEFAULT_REL_TOL = 1e-5
 
@@ -65,7 +65,7 @@ def measure(argv_for: Callable[[int], Sequence[str]], n1: int, n2: int, *, repea
     """Runs `argv_for(N)` for N1 and N2, `repeats` times each, under qemu with the counting
     plugin (`run_options` go to `run_aarch64`: sysroot, env, timeout_s, argv0)."""
     check_iterations(n1, n2)
-    runs = [_checked(run(argv_for(n), **run_options)) for _ in range(repeats) for n in (n1, n2)]
+    runs = [succeeded(run(argv_for(n), **run_options)) for _ in range(repeats) for n in (n1, n2)]
     counts = [(runs[i].guest_instructions, runs[i + 1].guest_instructions)
               for i in range(0, len(runs), 2)]
     return combine(n1, n2, counts, rel_tol, runs)
@@ -74,11 +74,3 @@ def measure(argv_for: Callable[[int], Sequence[str]], n1: int, n2: int, *, repea
 def _each(result: PerInference) -> list[float]:
     n1, n2 = result.iterations
     return [(c2 - c1) / (n2 - n1) for c1, c2 in result.counts]
-
-
-def _checked(guest: GuestRun) -> GuestRun:
-    if guest.returncode != 0:
-        last = (guest.stderr.strip().splitlines() or ["no output"])[-1]
-        raise EmulationError(f"the engine exited with status {guest.returncode} under qemu: "
-                             f"{last}")
-    return guest

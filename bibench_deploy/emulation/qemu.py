@@ -47,6 +47,14 @@ def run_aarch64(argv: Sequence[str], *, sysroot: Optional[Path] = None, timeout_
     return GuestRun(returncode, stdout, stderr, count)
 
 
+def succeeded(guest: GuestRun) -> GuestRun:
+    """`guest` itself if it exited with status 0."""
+    if guest.returncode != 0:
+        last = (guest.stderr.strip().splitlines() or ["no output"])[-1]
+        raise EmulationError(f"{last} (exit status {guest.returncode} under qemu-aarch64)")
+    return guest
+
+
 def parse_count(text: Optional[str], returncode: int = 0, stderr: str = "") -> int:
     """The plugin's count: one positive decimal integer, else an error that says why."""
     if text is None:

@@ -7,7 +7,7 @@ import pytest
 
 from bibench_deploy.emulation.errors import EmulationError, UnstableCountError
 from bibench_deploy.emulation.per_inference import combine, instructions_per_inference, measure
-from bibench_deploy.emulation.qemu import parse_count
+from bibench_deploy.emulation.qemu import GuestRun, parse_count
 
 
 def test_difference_cancels_fixed_costs():
@@ -56,3 +56,25 @@ def test_runner_gives_the_loop_body_exactly(loop_program):
     result = measure(lambda n: [str(loop_program), str(n)], 1_000, 3_000, repeats=2, rel_tol=0)
     assert result.instructions == int(result.instructions) > 0
     assert result.spread == 0 and len(result.runs) == 4
+
+
+def test_an_engine_that_fails_stops_the_measurement():
+    def failing(argv, **options):
+        return GuestRun(1, "", "model not found\n", 12_345)
+
+    with pytest.raises(EmulationError, match="model not found .exit status 1"):
+        measure(lambda n: ["engine", str(n)], 1, 2, run=failing)
+
+
+def test_runner_counts_each_iteration_count_repeats_times():
+    seen = []
+
+    def fake(argv, **options):
+        seen.append((argv, options))
+        n = int(argv[1])
+        return GuestRun(0, "", "", 1_000 + 250 * n)
+
+    result = measure(lambda n: ["engine", str(n)], 4, 8, repeats=3, run=fake, sysroot="/r")
+    assert result.instructions == 250 and result.counts == ((2_000, 3_000),) * 3
+    assert [a for a, _ in seen] == [["engine", "4"], ["engine", "8"]] * 3
+    assert all(o == {"sysroot": "/r"} for _, o in seen)

@@ -11,7 +11,7 @@ LABGRID_VENV ?= .labgrid-venv
 LABGRID_SPEC ?= labgrid==26.0.1
 DEMO_MODEL ?= resnet20-bnn
 
-.PHONY: demo test test-fast test-slow system-deps labgrid-venv published-report clean
+.PHONY: demo test test-fast test-slow system-deps labgrid-venv aarch64-userland published-report clean
 
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ published-report: $(BIN)/bibench-deploy
 
 # The emulated aarch64 device: qemu-user loads the instruction-counting plugin (built with gcc);
 # the tests cross-compile a static aarch64 program; qemu-user-static (binfmt with the F flag),
-# mmdebstrap and arch-test build an aarch64 userland.
+# mmdebstrap and arch-test build the aarch64 userland.
 EMULATION_DEBS := qemu-user qemu-user-static gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
 	mmdebstrap arch-test
 
@@ -54,6 +54,16 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq $(EMULATION_DEBS) >/dev/null; }
+
+# An arm64 Debian 12 userland with an aarch64 Python, ai-edge-litert and numpy, for running TFLite
+# float models under qemu (docs/emulation.md). Built once; rebuilt when its build script changes.
+AARCH64_ROOT ?= .aarch64-root
+aarch64-userland: $(AARCH64_ROOT)/.bibench-userland
+
+$(AARCH64_ROOT)/.bibench-userland: bibench_deploy/emulation/build_userland.sh | system-deps $(BIN)/bibench-deploy
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO env HOST_PIP="$(abspath $(BIN))/python -m pip" \
+	    sh bibench_deploy/emulation/build_userland.sh $(AARCH64_ROOT) && $$SUDO touch $@
 
 labgrid-venv: $(LABGRID_VENV)/bin/labgrid-client
 

@@ -39,6 +39,36 @@ $HOST_PIP install --quiet --no-compile --target "$site" --only-binary=:all: \
     --platform manylinux_2_27_aarch64 --platform manylinux2014_aarch64 \
     "$LITERT_SPEC" "$NUMPY_SPEC" > "$1/tmp/pip.log" 2>&1 || { cat "$1/tmp/pip.log" >&2; exit 1; }'
 
+# Under qemu -L the guest reads the host's /proc and /sys wherever the userland has no file of its
+# own: TFLite's cpuinfo then parses the host's x86 topology (it crashed) and numpy's OpenBLAS the
+# host's changing /proc/cpuinfo. The userland describes the emulated device instead: one
+# Cortex-A72 core (MIDR 0x410fd083, Raspberry Pi 4's core), the CPU qemu emulates with
+# -cpu cortex-a72, so XNNPACK chooses its kernels as on that board.
+describe_cpu() {
+    tree=$1 cpu="$1/sys/devices/system/cpu"
+    mkdir -p "$cpu/cpu0/topology" "$cpu/cpu0/cpufreq" "$cpu/cpu0/regs/identification"
+    echo 0 > "$cpu/possible"; echo 0 > "$cpu/present"
+    echo 0 > "$cpu/cpu0/topology/physical_package_id"
+    for list in core_siblings_list thread_siblings_list cluster_cpus_list package_cpus_list \
+                core_cpus_list die_cpus_list; do
+        echo 0 > "$cpu/cpu0/topology/$list"
+    done
+    echo 1500000 > "$cpu/cpu0/cpufreq/cpuinfo_max_freq"
+    echo 600000 > "$cpu/cpu0/cpufreq/cpuinfo_min_freq"
+    echo 0x00000000410fd083 > "$cpu/cpu0/regs/identification/midr_el1"
+    index=0
+    for cache in "1 Data 32K" "1 Instruction 48K" "2 Unified 1024K"; do
+        set -- $cache
+        mkdir -p "$cpu/cpu0/cache/index$index"
+        (cd "$cpu/cpu0/cache/index$index" && echo "$1" > level && echo "$2" > type &&
+         echo "$3" > size && echo 0 > shared_cpu_list && echo 64 > coherency_line_size)
+        index=$((index + 1))
+    done
+    printf '%s\n' "processor	: 0" "BogoMIPS	: 108.00" "Features	: fp asimd evtstrm crc32 cpuid" \
+        "CPU implementer	: 0x41" "CPU architecture: 8" "CPU variant	: 0x0" "CPU part	: 0xd08" \
+        "CPU revision	: 3" "" > "$tree/proc/cpuinfo"
+}
+
 # Built beside the target and renamed at the end, so a half-built tree is never taken for one.
 rm -rf "$root.partial"
 mmdebstrap --quiet --arch=arm64 --variant=minbase --include=python3,python3-venv \
@@ -46,12 +76,7 @@ mmdebstrap --quiet --arch=arm64 --variant=minbase --include=python3,python3-venv
     --customize-hook="$install_wheels" \
     --customize-hook="$guest /opt/litert/bin/python3 -m compileall -q /opt/litert/lib" \
     bookworm "$root.partial" "$mirror"
-# Under qemu -L the guest reads the host's /sys wherever the userland has no file of its own:
-# TFLite's cpuinfo then parses the host's x86 processor topology and crashes. Lists of possible
-# and present processors that do not parse make it give up, as it does in a chroot without /sys.
-mkdir -p "$root.partial/sys/devices/system/cpu"
-: > "$root.partial/sys/devices/system/cpu/possible"
-: > "$root.partial/sys/devices/system/cpu/present"
+describe_cpu "$root.partial"
 echo "$spec" > "$root.partial/.bibench-userland"
 rm -rf "$root"
 mv "$root.partial" "$root"

@@ -16,6 +16,9 @@ from bibench_deploy.emulation.qemu import GuestRun, run_aarch64, succeeded
 RUNNER = Path(__file__).with_name("remote") / "litert_runner.py"
 GUEST_PYTHON = "/opt/litert/bin/python3"     # the userland's virtual environment
 MARKER = ".bibench-userland"
+# The core the userland's /proc/cpuinfo and /sys describe (build_userland.sh): qemu emulates the
+# same one, so the kernels TFLite's XNNPACK picks by features and core are that board's.
+GUEST_CPU = "cortex-a72"
 # One thread everywhere: the plugin's counter is exact only for one guest thread, and the count
 # must not depend on how many cores the host has. A fixed hash seed keeps dict and set orders,
 # and so the interpreter's own work, the same from run to run.
@@ -60,9 +63,9 @@ def litert_argv(root: Path, model: Path, iterations: int, seed: int = 0,
 
 def run_options(root: Path, timeout_s: float = 1800) -> dict:
     """What `run_aarch64` needs to run the userland's Python: its libraries (-L), its own name
-    as argv[0] (so Python finds its venv), a fixed environment."""
+    as argv[0] (so Python finds its venv), the described CPU, a fixed environment."""
     return {"sysroot": check_userland(root), "argv0": GUEST_PYTHON, "env": GUEST_ENV,
-            "timeout_s": timeout_s}
+            "cpu": GUEST_CPU, "timeout_s": timeout_s}
 
 
 def parse(stdout: str) -> dict:

@@ -27,16 +27,18 @@ class GuestRun:
 
 def run_aarch64(argv: Sequence[str], *, sysroot: Optional[Path] = None, timeout_s: float = 600,
                 env: Optional[Mapping[str, str]] = None, argv0: Optional[str] = None,
-                max_output_bytes: int = MAX_OUTPUT_BYTES) -> GuestRun:
+                cpu: Optional[str] = None, max_output_bytes: int = MAX_OUTPUT_BYTES) -> GuestRun:
     """Runs `argv` (an aarch64 executable and its arguments; no shell) under qemu-aarch64.
     `sysroot` is where the guest's dynamic loader and libraries live (qemu's -L); `argv0` is
-    what the guest sees as its own name, where that must differ from the host path."""
+    what the guest sees as its own name, where that must differ from the host path; `cpu` the
+    CPU model qemu emulates (-cpu; qemu's default, `max`, has every extension it knows)."""
     qemu, plugin = find_qemu(), plugin_path()
     with tempfile.TemporaryDirectory(prefix="bibench-qemu-") as scratch:
         count_file = Path(scratch) / "guest_instructions"
         command = [qemu, "-plugin", f"{_opt(plugin)},out={_opt(count_file)}"]
         command += ["-L", str(sysroot)] if sysroot else []
         command += ["-0", argv0] if argv0 else []
+        command += ["-cpu", cpu] if cpu else []
         try:
             returncode, stdout, stderr = _run(command + list(argv), Path(scratch), timeout_s,
                                               env, max_output_bytes)

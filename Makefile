@@ -12,7 +12,7 @@ LABGRID_VENV ?= .labgrid-venv
 LABGRID_SPEC ?= labgrid==26.0.1
 DEMO_MODEL ?= resnet20-bnn
 
-.PHONY: demo test test-unit test-integration test-fast test-slow system-deps labgrid-venv published-report clean
+.PHONY: demo test test-unit test-integration test-fast test-slow system-deps labgrid-venv aarch64-userland published-report clean
 
 $(BIN)/bibench-deploy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,31 @@ published-report: $(BIN)/bibench-deploy
 	$(BIN)/bibench-deploy report "$$(ls -td reports/x86_64-host/*/ | head -n 1)"
 	$(BIN)/bibench-deploy algos --arch resnet18 --write README.md
 
+# The emulated aarch64 device: qemu-user loads the instruction-counting plugin (built with gcc);
+# the tests cross-compile a static aarch64 program; qemu-user-static (binfmt with the F flag),
+# mmdebstrap and arch-test build the aarch64 userland.
+EMULATION_DEBS := qemu-user qemu-user-static gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+	mmdebstrap arch-test
+
 system-deps:
 	@test -x /usr/sbin/sshd && command -v ssh-keygen >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openssh-server openssh-client; }
+	@[ "$$(dpkg-query -W -f='$${db:Status-Status}\n' $(EMULATION_DEBS) 2>/dev/null | grep -cx installed)" \
+	   = $(words $(EMULATION_DEBS)) ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq $(EMULATION_DEBS) >/dev/null; }
+
+# An arm64 Debian 12 userland with an aarch64 Python, ai-edge-litert and numpy, for running TFLite
+# float models under qemu (docs/emulation.md). Built once; rebuilt when its build script changes.
+AARCH64_ROOT ?= .aarch64-root
+aarch64-userland: $(AARCH64_ROOT)/.bibench-userland
+
+$(AARCH64_ROOT)/.bibench-userland: bibench_deploy/emulation/build_userland.sh | system-deps $(BIN)/bibench-deploy
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO env HOST_PIP="$(abspath $(BIN))/python -m pip" \
+	    sh bibench_deploy/emulation/build_userland.sh $(AARCH64_ROOT) && $$SUDO touch $@
 
 labgrid-venv: $(LABGRID_VENV)/bin/labgrid-client
 

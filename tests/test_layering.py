@@ -21,7 +21,7 @@ LAYERS = (
     ("cli", "__main__"),
     ("stages", "sources"),
     ("lce", "dabnn", "training", "deploy_graph", "reports", "fleet"),
-    ("algorithms", "architectures", "data", "complexity"),
+    ("algorithms", "architectures", "data", "complexity", "emulation"),
 )
 TOP_LEVEL = len(LAYERS)
 # Packages of one layer that stay independent of each other.

@@ -72,11 +72,27 @@ def load_manifest(model_dir: Path) -> dict[str, Any]:
 
 
 def artefact_path(model_dir: Path, manifest: dict[str, Any], kind: str) -> Path:
+    """The file of artefact `kind`, confined to `model_dir`: a manifest is untrusted input, so a
+    path that is absolute, climbs out (`..`), or is a link is refused, never followed."""
     formats.get(kind)  # an unknown kind is a wrong name, not a model without that file
     try:
-        return Path(model_dir) / manifest["artefacts"][kind]["path"]
-    except KeyError:
+        relative = manifest["artefacts"][kind]["path"]
+    except (KeyError, TypeError):
         raise ManifestError(f"{model_dir}: manifest has no {kind!r} artefact") from None
+    path = Path(model_dir) / str(relative)
+    if (not isinstance(relative, str) or not relative or Path(relative).is_absolute()
+            or ".." in Path(relative).parts):
+        raise ManifestError(f"{model_dir}: the {kind!r} artefact's path {relative!r} leaves the "
+                            "model directory; give a file name inside it (rebuild the model)")
+    if path.is_symlink() or any(parent.is_symlink() for parent in _parents_below(path, model_dir)):
+        raise ManifestError(f"{model_dir}: the {kind!r} artefact {relative!r} is a link; links "
+                            "in a model directory are not followed: copy the file in its place")
+    return path
+
+
+def _parents_below(path: Path, top: Path) -> list[Path]:
+    """The directories between `top` (excluded) and `path`."""
+    return [p for p in path.parents if p != Path(top) and Path(top) in p.parents]
 
 
 def find_model_dirs(models_dir: Path, pattern: str = "*") -> list[Path]:

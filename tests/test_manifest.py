@@ -58,3 +58,27 @@ def test_bad_manifests_say_what_is_wrong(tmp_path, content, message):
         (tmp_path / "manifest.json").write_text(content)
     with pytest.raises(ManifestError, match=message):
         load_manifest(tmp_path)
+
+
+@pytest.mark.parametrize("relative", ["../outside.tflite", "/etc/passwd", "sub/../../x.tflite",
+                                      "", 7])
+def test_an_artefact_path_that_leaves_the_model_dir_is_refused(tmp_path, relative):
+    model_dir = tmp_path / "models" / "m"
+    model_dir.mkdir(parents=True)
+    with pytest.raises(ManifestError, match="leaves the model directory"):
+        artefact_path(model_dir, {"artefacts": {"lce": {"path": relative}}}, "lce")
+
+
+def test_a_linked_artefact_is_refused_not_followed(tmp_path):
+    outside = tmp_path / "secret.tflite"
+    outside.write_bytes(b"x")
+    model_dir = tmp_path / "models" / "m"
+    (model_dir / "sub").mkdir(parents=True)
+    (model_dir / "m.tflite").symlink_to(outside)
+    (model_dir / "linked").symlink_to(tmp_path)
+    for relative in ("m.tflite", "linked/secret.tflite"):
+        with pytest.raises(ManifestError, match="is a link"):
+            artefact_path(model_dir, {"artefacts": {"lce": {"path": relative}}}, "lce")
+    (model_dir / "sub" / "m.tflite").write_bytes(b"y")
+    assert artefact_path(model_dir, {"artefacts": {"lce": {"path": "sub/m.tflite"}}},
+                         "lce") == model_dir / "sub" / "m.tflite"

@@ -22,7 +22,8 @@ ArgList = list[str]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # every number of a fleet file is finite: `.inf` or `.nan` would pass a bound and fail later
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class EngineConfig(_Strict):
@@ -49,7 +50,7 @@ class EngineConfig(_Strict):
 
 
 class DeviceConfig(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     transport: str
     host: Optional[str] = None
     port: Optional[int] = Field(default=None, ge=1, le=65535)

@@ -74,7 +74,24 @@ def load_models(models_dir: Path, pattern: str = "*") -> list[ModelFile]:
         raise FleetError(f"no built models match {pattern!r} under {models_dir}; "
                          "build one with `bibench-deploy build` or bring one with "
                          "`bibench-deploy add`")
-    return [model for d in dirs for model in _model_files(d)]
+    models = [model for d in dirs for model in _model_files(d)]
+    _refuse_shared_names(models)
+    return models
+
+
+def _refuse_shared_names(models: list[ModelFile]) -> None:
+    """A model's name keys its cells, rows and results: two directories whose manifests carry
+    the same name (a backup copy beside the original) would mix their launches in one cell."""
+    first_dir: dict[str, Path] = {}
+    for model in models:
+        if model.path is None:
+            continue
+        seen = first_dir.setdefault(model.name, model.path.parent)
+        if seen != model.path.parent:
+            raise FleetError(f"{seen} and {model.path.parent} both hold a model named "
+                             f"{model.name!r} (the manifests' name); cells are keyed by it: "
+                             "move one of them out of the models dir or rebuild it under "
+                             "another name")
 
 
 def _model_files(model_dir: Path) -> list[ModelFile]:

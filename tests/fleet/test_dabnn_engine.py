@@ -11,27 +11,9 @@ import pytest
 from bibench_deploy.fleet.engines import dabnn
 from bibench_deploy.fleet.engines.base import ParseError
 from bibench_deploy.fleet.run import RunSettings, run_fleet
-from bibench_deploy.manifest import SCHEMA_VERSION, artefact_entry, write_manifest
-from tests.fleet.helpers import QUICK, by_device, read_rows
+from tests.fleet.helpers import NO_DAB_REASON, QUICK, by_device, placeholder_model_dir, read_rows
 
 SAMPLES = Path(__file__).parents[1] / "dabnn" / "benchmark_output"
-NO_DAB_REASON = "binary conv with 48 input channels hits daBNN's weight-packing bug"
-
-
-def _model_dir(root: Path, name: str, with_dab: bool) -> None:
-    """A model directory with placeholder files: only the stand-in engine reads them."""
-    model_dir = root / name
-    model_dir.mkdir(parents=True)
-    files = {"lce": f"{name}.tflite", "fp32": f"{name}-fp32.tflite"}
-    if with_dab:
-        files["dabnn"] = f"{name}.dab"
-    for kind, filename in files.items():
-        (model_dir / filename).write_bytes(f"{kind} {name}".encode())
-    write_manifest(model_dir, {
-        "schema_version": SCHEMA_VERSION, "name": name, "arch": "tiny", "algo": name,
-        "input_shape": [1, 16, 16, 3],
-        "artefacts": {kind: artefact_entry(model_dir, model_dir / f) for kind, f in files.items()},
-        "deploy": {"dabnn": {"supported": with_dab, "reason": "" if with_dab else NO_DAB_REASON}}})
 
 
 def _stand_in(root: Path) -> Path:
@@ -46,8 +28,8 @@ def _stand_in(root: Path) -> Path:
 def dabnn_run(client_key, tmp_path_factory, sshd):
     from tests.fleet.conftest import FleetLab
     root = tmp_path_factory.mktemp("dabnn")
-    _model_dir(root / "models", "tiny-dab", with_dab=True)
-    _model_dir(root / "models", "tiny-nodab", with_dab=False)
+    placeholder_model_dir(root / "models", "tiny-dab", with_dab=True)
+    placeholder_model_dir(root / "models", "tiny-nodab", with_dab=False)
     lab = FleetLab(root, client_key)
     try:
         server = lab.server("sshd")

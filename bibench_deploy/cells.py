@@ -134,6 +134,13 @@ def cell_slug(key: str) -> str:
 CSV_FLOAT_DIGITS = 6
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP's CSV injection
+# rule): model, arch and algo names come from manifests, errors and op names from devices. Such
+# text is written with a leading `'`, and so is text that starts with `'` itself, so that
+# `csv_value` restores every text exactly; the JSON files keep the raw text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
 def csv_text(value) -> str:
     if value is None:
         return ""
@@ -141,4 +148,11 @@ def csv_text(value) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return repr(float(f"{value:.{CSV_FLOAT_DIGITS}g}"))
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     return str(value)
+
+
+def csv_value(text: str) -> str:
+    """The text `csv_text` wrote a text cell for."""
+    return text[1:] if text.startswith("'") else text

@@ -65,11 +65,6 @@ def write_csv(path: Path, rows: list[dict]) -> None:
     tmp.replace(path)
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def first_line(text: Optional[str]) -> str:
     lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
     return lines[-1] if lines else ""
@@ -84,4 +79,4 @@ def write_ops_csv(path: Path, op_rows: list[dict]) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(op_rows)
+        writer.writerows({k: csv_text(v) for k, v in row.items()} for row in op_rows)

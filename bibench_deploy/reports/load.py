@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bibench_deploy.cells import csv_value
 from bibench_deploy.errors import BibenchError, ReportError
 from bibench_deploy.manifest import load_manifest
 from bibench_deploy.reports.ops import load_op_profiles
@@ -33,7 +34,7 @@ def _convert(text: str, column: Column, where: str) -> Any:
     if text == "":
         return None
     if column.dtype is str:
-        return text
+        return csv_value(text)
     if column.dtype is bool:
         if text.lower() in ("true", "1", "yes"):
             return True
@@ -58,7 +59,8 @@ def read_typed_csv(path: Path, columns: tuple[Column, ...], required: tuple[str,
             raise ReportError(f"{path}: missing columns {', '.join(missing)}")
         rows = []
         for line, raw in enumerate(reader, start=2):
-            rows.append({k: _convert(v or "", by_name[k], f"{path}:{line}") if k in by_name else v
+            rows.append({k: _convert(v or "", by_name[k], f"{path}:{line}")
+                         if k in by_name else (csv_value(v) if v else v)
                          for k, v in raw.items() if k is not None})
     return rows
 

@@ -10,7 +10,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from bibench_deploy.cells import cell_slug, row_cell_key
+from bibench_deploy.cells import cell_slug, csv_value, row_cell_key
 from bibench_deploy.reports.schema import OP_PROFILE_FIELDS
 
 OPS_DIR = "ops"
@@ -48,5 +48,5 @@ def _node_types(path: Path) -> list[dict[str, Any]]:
             previous = row
         else:
             previous = None
-    return [{"node_type": r.get("Node type") or r.get("node type"), "count": int(_number(r.get("count")) or 0),
+    return [{"node_type": csv_value(r.get("Node type") or r.get("node type") or ""), "count": int(_number(r.get("count")) or 0),
              "avg_ms": _number(r.get("avg ms")), "avg_pct": _number(r.get("avg %"))} for r in block]

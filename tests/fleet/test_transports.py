@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -117,3 +118,44 @@ def test_ssh_config_alias_and_proxy_jump(lab, tmp_path):
         assert len(transport._clients) == 2  # the jump host and the board
     finally:
         transport.close()
+
+
+def _key_fields(server) -> tuple[str, str]:
+    key_type, key = server.known_hosts_line().split()[1:3]
+    return key_type, key
+
+
+def test_known_hosts_markers_hashed_names_and_patterns_read_as_openssh_does(lab):
+    server = lab.server("marked", known=False)
+    key_type, key = _key_fields(server)
+    other_type, other = _key_fields(lab.server("other", known=False))
+    device = lab.device(server, "marked")
+    lines = {
+        # a CA line and a revoked other key beside the plain entry: OpenSSH connects with these
+        "markers": f"@cert-authority *.example.org {other_type} {other}\n"
+                   f"@revoked * {other_type} {other}\n[127.0.0.1]:{server.port} {key_type} {key}\n",
+        "pattern": f"!10.*,[127.0.0.?]:{server.port} {key_type} {key}\n",
+    }
+    for name, text in lines.items():
+        lab.known_hosts.write_text(text)
+        _connect(lab, device).close()
+    lab.known_hosts.write_text(f"[127.0.0.1]:{server.port} {key_type} {key}\n")
+    subprocess.run(["ssh-keygen", "-H", "-f", str(lab.known_hosts)], check=True,
+                   capture_output=True)
+    assert lab.known_hosts.read_text().startswith("|1|")
+    _connect(lab, device).close()
+    lab.known_hosts.write_text(f"![127.0.0.1]:{server.port},[127.0.0.?]:{server.port} {key_type} {key}\n")
+    with pytest.raises(HostKeyError, match="is not in"):  # the negated pattern excludes it
+        _connect(lab, device)
+
+
+@pytest.mark.parametrize("trust", [False, True])
+def test_a_revoked_host_key_is_refused_even_when_listed_or_trusted(lab, trust):
+    server = lab.server("revoked", known=False)
+    key_type, key = _key_fields(server)
+    listed = "" if trust else f"[127.0.0.1]:{server.port} {key_type} {key}\n"
+    written = f"@revoked [127.0.0.1]:{server.port} {key_type} {key}\n{listed}"
+    lab.known_hosts.write_text(written)
+    with pytest.raises(HostKeyError, match="@revoked"):
+        _connect(lab, lab.device(server, "revoked"), trust=trust)
+    assert lab.known_hosts.read_text() == written  # a trusted run records no revoked key

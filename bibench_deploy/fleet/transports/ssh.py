@@ -22,36 +22,32 @@ import paramiko
 from bibench_deploy.fleet.transports.base import (AuthError, CommandResult, ConnectError,
                                                   ConnectionLost, HostKeyError, TransferError,
                                                   Transport)
+from bibench_deploy.fleet.transports import known_hosts as known_hosts_file
+from bibench_deploy.fleet.transports.known_hosts import KnownHosts
 from bibench_deploy.fleet.transports.ssh_config import fingerprint, resolve
 
 CONNECT_TIMEOUT_S = 10.0
 _known_hosts_lock = threading.Lock()
 
 
-class TrustAndRecord(paramiko.MissingHostKeyPolicy):
-    """Accept an unknown (never a changed) host key and append it to the known_hosts file."""
+class UnknownHostKeys(paramiko.MissingHostKeyPolicy):
+    """An unknown host key: refused and kept (so the error can show its fingerprint), or, when
+    the user trusts new hosts, appended to the known_hosts file; a revoked key is refused always."""
 
-    def __init__(self, known_hosts: Path):
-        self.known_hosts = known_hosts
+    def __init__(self, known_hosts: Path, known: KnownHosts, trust: bool):
+        self.known_hosts, self.known, self.trust = known_hosts, known, trust
+        self.refused = None
 
     def missing_host_key(self, client, hostname, key):
+        if not self.trust or self.known.is_revoked(key):
+            self.refused = key
+            raise paramiko.SSHException(f"{hostname} is not in known_hosts")
         line = f"{hostname} {key.get_name()} {key.get_base64()}\n"
         with _known_hosts_lock:
             self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
             with open(self.known_hosts, "a") as f:
                 f.write(line)
         client.get_host_keys().add(hostname, key.get_name(), key)
-
-
-class RefuseAndRemember(paramiko.MissingHostKeyPolicy):
-    """Refuse an unknown host key, keeping it so the error can show its fingerprint."""
-
-    def __init__(self):
-        self.key = None
-
-    def missing_host_key(self, client, hostname, key):
-        self.key = key
-        raise paramiko.SSHException(f"{hostname} is not in known_hosts")
 
 
 class SshTransport(Transport):
@@ -100,11 +96,11 @@ class SshTransport(Transport):
     def _open(self, target: dict, sock) -> paramiko.SSHClient:
         known_hosts = Path(os.path.expanduser(target["known_hosts"])).absolute()
         client = paramiko.SSHClient()
-        if known_hosts.is_file():
-            client.load_host_keys(str(known_hosts))
-        refused = RefuseAndRemember()
-        client.set_missing_host_key_policy(
-            TrustAndRecord(known_hosts) if self.trust_new_hosts else refused)
+        name = known_hosts_file.host_name(target["hostname"], target["port"])
+        known = (known_hosts_file.load(known_hosts, name, client.get_host_keys())
+                 if known_hosts.is_file() else KnownHosts())
+        policy = UnknownHostKeys(known_hosts, known, self.trust_new_hosts)
+        client.set_missing_host_key_policy(policy)
         where = f"{target['user']}@{target['hostname']}:{target['port']}"
         identity = os.path.expanduser(target["identity"]) if target["identity"] else None
         try:
@@ -123,8 +119,9 @@ class SshTransport(Transport):
             raise AuthError(f"authentication to {where} failed: {exc}") from None
         except paramiko.SSHException as exc:
             client.close()
-            if refused.key is not None:
-                key = refused.key
+            if policy.refused is not None:
+                key = policy.refused
+                _refuse_revoked(key, known, where, known_hosts)
                 raise HostKeyError(f"host key of {where} ({key.get_name()} {fingerprint(key)}) "
                                    f"is not in {known_hosts}; verify it (ssh-keygen -lf on the "
                                    f"device's host key) and pass --trust-new-hosts to record "
@@ -137,6 +134,12 @@ class SshTransport(Transport):
             client.close()
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             raise ConnectError(f"cannot connect to {where}: {reason}") from None
+        try:
+            _refuse_revoked(client.get_transport().get_remote_server_key(), known, where,
+                            known_hosts)
+        except HostKeyError:
+            client.close()
+            raise
         return client
 
     def close(self) -> None:
@@ -220,3 +223,11 @@ def _text(data: bytes) -> str:
 
 
 TRANSPORT = SshTransport
+
+
+def _refuse_revoked(key: paramiko.PKey, known: KnownHosts, where: str,
+                    known_hosts: Path) -> None:
+    """A key marked `@revoked` is refused even where another line lists it as known."""
+    if known.is_revoked(key):
+        raise HostKeyError(f"host key of {where} ({key.get_name()} {fingerprint(key)}) is marked "
+                           f"@revoked in {known_hosts}; refusing to connect")

@@ -140,6 +140,10 @@ class Measurement:
             return engine.parse(result.stdout), before, after, result.elapsed_s, guard
         except ParseError as exc:
             raise CellFailed("run_failed", str(exc), result.elapsed_s) from None
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            # what a parser did not foresee in a device's output fails this launch, not the run
+            raise CellFailed("run_failed", f"unreadable engine output ({type(exc).__name__}: "
+                             f"{str(exc)[:200]})", result.elapsed_s) from None
 
     def op_profile(self, group: list[Cell], ready: EngineReady, models: dict[str, str],
                    failures: dict[str, CellFailed]) -> None:

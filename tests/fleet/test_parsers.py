@@ -79,6 +79,41 @@ def test_interpreter_bad_output_is_a_parse_error(stdout):
         lce_interpreter.parse(stdout)
 
 
+_GOOD = {"engine_version": "0.16.0", "init_ms": 0.8, "first_ms": 0.3, "warmup_ms": [0.2],
+         "timings_ms": [0.1, 0.3, 0.2], "peak_rss_mb": 40.5}
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"timings_ms": [-1.5, 0.2, 0.3]}, "a per-inference timing is not positive"),
+    ({"timings_ms": [0.0, 0.0, 0.0]}, "a per-inference timing is not positive (0.0)"),
+    ({"timings_ms": [float("nan"), 0.2, 0.3]}, "is not a finite number (nan)"),
+    ({"timings_ms": [float("inf"), 0.2, 0.3]}, "is not a finite number (inf)"),
+    ({"init_ms": "fast"}, "init_ms is not a finite number ('fast')"),
+    ({"init_ms": -3.0}, "init_ms is negative"),
+    ({"peak_rss_mb": float("nan")}, "peak_memory_mb is not a finite number"),
+    ({"first_ms": True}, "first_ms is not a finite number (True)"),
+    ({"engine_version": "v" * 201}, "engine_version is not a short text"),
+    ({"timings_ms": "0.1"}, "timings are not a list"),
+])
+def test_impossible_numbers_from_a_device_are_a_parse_error(change, reason):
+    with pytest.raises(ParseError) as raised:
+        lce_interpreter.parse(json.dumps({**_GOOD, **change}))
+    assert reason in str(raised.value)
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("count=50 min=-2000 max=-1000 avg=-1500 median=-1500", "median_ms is not positive"),
+    ("count=50 min=0 max=0 avg=0 median=0", "median_ms is not positive (0.0)"),
+    ("count=50 min=nan max=nan avg=nan median=nan", "median_ms is not a finite number (None)"),
+    ("count=0 avg=1500", "the launch timed no inference"),
+    ("count=50 min=3000 max=4000 avg=1500 median=1500", "lies outside min"),
+])
+def test_impossible_benchmark_model_numbers_are_a_parse_error(line, reason):
+    with pytest.raises(ParseError) as raised:
+        lce_benchmark_model.parse(f"INFO: {line}\n")
+    assert reason in str(raised.value)
+
+
 def test_every_engine_has_a_pure_parse():
     for name in ENGINES:
         assert callable(ENGINES.get(name).parse)

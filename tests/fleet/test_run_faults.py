@@ -49,6 +49,22 @@ def _benchmark_model_stand_in(root: Path) -> Path:
     return script
 
 
+def _hostile_benchmark_model(root: Path) -> Path:
+    """lce_benchmark_model's output with impossible numbers on its first launches (a negative
+    median, then NaN, then a zero count), the captured good output after them."""
+    good = Path(__file__).with_name("data") / "benchmark_model_delta.txt"
+    counter = root / "hostile-launches"
+    return _script(root, "hostile_benchmark_model",
+                   f'case "$*" in *--graph=*) ;; *) exec cat "{good}";; esac\n'
+                   f'echo x >> "{counter}"; n=$(wc -l < "{counter}")\n'
+                   'case $n in\n'
+                   '  1) echo "INFO: count=50 min=-2000 max=-1000 avg=-1500 median=-1500";;\n'
+                   '  2) echo "INFO: count=50 min=nan max=nan avg=nan median=nan";;\n'
+                   '  3) echo "INFO: count=0 avg=1500";;\n'
+                   f'  *) exec cat "{good}";;\n'
+                   'esac\n')
+
+
 def _script(root: Path, name: str, body: str) -> Path:
     path = root / name
     path.write_text("#!/bin/sh\n" + body)
@@ -115,12 +131,16 @@ def _run_with_faults(lab, models_dir, tmp_path):
         lab.device(good, "not-arm", arch="aarch64"),
         lab.device(changed, "changed-key"),
         lab.device(corrupt, "corrupt-link"),
+        lab.device(good, "hostile-output", work_dir=tmp_path / "w-hostile", max_start_load=1.0),
     ]
     devices[0]["engines"]["lce_benchmark_model"] = {"binary": str(_fake_aarch64_binary(tmp_path)),
                                                     "use_indirect_bgemm": True, "use_xnnpack": False}
     devices[3]["engines"] = {"lce_benchmark_model": {"binary": str(_benchmark_model_stand_in(tmp_path)),
                                                      "use_indirect_bgemm": True, "use_xnnpack": [False, True],
                                                      "op_profiling": True}}
+    devices[-1]["engines"] = {"lce_benchmark_model": {
+        "binary": str(_hostile_benchmark_model(tmp_path)), "use_indirect_bgemm": True,
+        "use_xnnpack": False}}
     fleet = lab.fleet(devices)
     down.kill()
     result = run_fleet(RunSettings(fleet=str(fleet), models_dir=str(models_dir), measure=QUICK),
@@ -190,9 +210,10 @@ def test_every_planned_cell_has_exactly_one_row_and_a_run_manifest(fault_run):
     result, rows, _ = fault_run
     all_rows = [r for device_rows in rows.values() for r in device_rows]
     manifest = json.loads((result.run_dir / "run.json").read_text())
-    assert len(all_rows) == manifest["cells"] == 56
+    cells = 56 + 4  # the hostile-output device's four cells
+    assert len(all_rows) == manifest["cells"] == cells
     assert len({(r["device"], r["model"], r["variant"], r["engine"], r["use_xnnpack"])
-                for r in all_rows}) == 56
+                for r in all_rows}) == cells
     assert len(manifest["fleet_sha256"]) == 64 and manifest["tool_version"]
     assert {m["variant"] for m in manifest["models"]} == {"binary", "fp32"}
 
@@ -236,3 +257,13 @@ def test_auth_failure_and_wrong_device_are_rows_not_crashes(fault_run):
     assert "authentication" in rows["wrong-key"][0]["error"] and rows["wrong-key"][0]["attempt"] == "1"
     assert {r["status"] for r in rows["not-arm"]} == {"unsupported"}
     assert "declares arch aarch64" in rows["not-arm"][0]["error"]
+
+
+def test_impossible_engine_numbers_fail_their_launch_alone_and_the_device_goes_on(fault_run):
+    _, rows, _ = fault_run
+    hostile = rows["hostile-output"]
+    errors = " | ".join(r["error"] for r in hostile if r["status"] == "run_failed")
+    assert "median_ms is not positive (-1.5)" in errors, errors
+    assert "median_ms is not a finite number (None)" in errors, errors  # "nan" is no number
+    assert "the launch timed no inference (count 0)" in errors, errors
+    assert any(r["status"] in MEASURED for r in hostile), hostile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
@@ -51,6 +52,62 @@ class Launch:
     first_ms: Optional[float] = None
     peak_memory_mb: Optional[float] = None
     engine_version: str = ""
+
+    def __post_init__(self) -> None:
+        """A device's output is untrusted: every number is checked here, whichever engine parsed
+        it, and a launch with an impossible one fails alone (ParseError) with the reason."""
+        _positive("median_ms", self.median_ms)
+        for timing in self.timings_ms:
+            _positive("a per-inference timing", timing)
+        for name in ("mean_ms", "min_ms", "max_ms"):
+            if getattr(self, name) is not None:
+                _positive(name, getattr(self, name))
+        for name in ("std_ms", "init_ms", "first_ms", "peak_memory_mb"):
+            if getattr(self, name) is not None:
+                _finite(name, getattr(self, name))
+                if getattr(self, name) < 0:
+                    raise ParseError(f"{name} is negative ({getattr(self, name)!r})")
+        _counts(self)
+        if self.min_ms is not None and self.max_ms is not None and \
+                not self.min_ms <= self.median_ms <= self.max_ms:
+            raise ParseError(f"median {self.median_ms!r} ms lies outside min {self.min_ms!r} .. "
+                             f"max {self.max_ms!r}")
+        if not isinstance(self.engine_version, str) or len(self.engine_version) > MAX_VERSION_CHARS:
+            raise ParseError(f"engine_version is not a short text ({self.engine_version[:40]!r})")
+
+
+MAX_VERSION_CHARS = 200
+
+
+def positive_timings(values) -> list[float]:
+    """Per-inference timings from a device, checked before any statistic is taken of them."""
+    if not isinstance(values, list):
+        raise ParseError(f"timings are not a list ({type(values).__name__})")
+    for value in values:
+        _positive("a per-inference timing", value)
+    return [float(value) for value in values]
+
+
+def _finite(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ParseError(f"{name} is not a finite number ({value!r})")
+
+
+def _positive(name: str, value) -> None:
+    _finite(name, value)
+    if value <= 0:
+        raise ParseError(f"{name} is not positive ({value!r})")
+
+
+def _counts(launch: Launch) -> None:
+    for name in ("count", "warmup_runs"):
+        value = getattr(launch, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ParseError(f"{name} is not a count ({value!r})")
+    if launch.count < 1:
+        raise ParseError("the launch timed no inference (count 0)")
+    if launch.timings_ms and len(launch.timings_ms) != launch.count:
+        raise ParseError(f"count {launch.count} but {len(launch.timings_ms)} timings")
 
 
 class Engine(ABC):

@@ -7,7 +7,8 @@ import statistics
 import sys
 from typing import Optional
 
-from bibench_deploy.fleet.engines.base import Engine, Launch, Measure, ParseError
+from bibench_deploy.fleet.engines.base import (Engine, Launch, Measure, ParseError,
+                                               positive_timings)
 from bibench_deploy.fleet.remote import LCE_RUNNER
 from bibench_deploy.fleet.transports.base import Blob
 from bibench_deploy.manifest import sha256_file
@@ -20,7 +21,7 @@ def parse(stdout: str) -> Launch:
         raise ParseError("the runner printed no JSON result")
     try:
         result = json.loads(lines[-1])
-        timings = [float(t) for t in result["timings_ms"]]
+        timings = positive_timings(result["timings_ms"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ParseError(f"the runner's JSON result is malformed: {exc}") from None
     if not timings:

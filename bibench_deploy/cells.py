@@ -19,9 +19,11 @@ class Column:
     doc: str
 
 
-# A cell's status. Only `ok` rows carry latency numbers.
+# A cell's status. Only measured rows carry latency numbers; `counted` rows carry an instruction
+# count instead, never a latency.
 STATUSES = (
     "ok",               # measured on quiet cores, runs agree, device state stable
+    "counted",          # an emulated device: guest instructions per inference, repeats agree
     "contended",        # measured, but a launch started on busy cores (the wait for quiet ran out)
     "unstable",         # measured, but the runs' medians disagree by more than 5 %
     "throttled",        # measured, but the device throttled during the cell
@@ -65,10 +67,14 @@ LATENCY_COLUMNS: tuple[Column, ...] = (
     Column("repeats", int, "independent process launches (n); one per round of the cell's group"),
     Column("stop_reason", str, "why the launches stopped: target (paired interval within "
                                "--target-ci-pct), launch_budget, time_budget, fixed "
-                               "(--max-repeats not above --repeats), unpaired (no FP32 twin), failed"),
+                               "(--max-repeats not above --repeats), unpaired (no FP32 twin), "
+                               "counted (an emulated device's fixed launches), failed"),
     Column("paired_halfwidth_pct", float, "half-width of the 95 % interval of the group's "
                                           "best-vs-best paired speedup when the launches stopped, %"),
     Column("iterations", int, "timed inferences over all repeats"),
+    Column("guest_insns_per_inference", float, "emulated devices only (status counted): guest "
+           "instructions per inference under qemu-user, by the difference of two launches with "
+           "different inference counts (docs/emulation.md); a count of work, never a time"),
     Column("latency_median_ms", float, "median of the repeats' medians, ms"),
     Column("latency_p90_ms", float, "90th percentile of all timed inferences, ms"),
     Column("latency_mean_ms", float, "mean of all timed inferences, ms"),
@@ -101,11 +107,11 @@ LATENCY_COLUMNS: tuple[Column, ...] = (
 
 LATENCY_FIELDS = tuple(c.name for c in LATENCY_COLUMNS)
 
-LATENCY_FIELDS = tuple(c.name for c in LATENCY_COLUMNS)
-
-# Status groups: measured cells carry latency numbers; flagged ones are measured but not clean;
-# failed ones have no numbers.
+# Status groups: measured cells carry latency numbers; counted ones an instruction count and no
+# latency (never in a latency aggregate, yet a success like `ok`); flagged ones are measured but
+# not clean; failed ones have no numbers.
 MEASURED = ("ok", "contended", "unstable", "throttled")
+COUNTED = ("counted",)
 FLAGGED = ("contended", "unstable", "throttled")
 FAILED = ("unsupported", "transfer_failed", "run_failed", "timeout", "unreachable", "busy")
 

@@ -49,7 +49,7 @@ FORMATS: tuple[Format, ...] = (
     Format(FP32, "-fp32.tflite", "FP32", VARIANT_FP32,
            "FP32 baseline of the same architecture",
            "TFLite interpreter vs the Keras FP32 twin",
-           engines=("lce_interpreter", "lce_benchmark_model")),
+           engines=("lce_interpreter", "lce_benchmark_model", "litert")),
     Format(KERAS, ".keras", "Keras", VARIANT_BINARY,
            "trained Keras model (training form)",
            "the source of the other files"),

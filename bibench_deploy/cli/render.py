@@ -137,3 +137,35 @@ def print_report_headline(aggregates: list[dict[str, Any]]) -> None:
               number(r["compression_theoretical_x"], "x")) for r in aggregates]
     _print_table("per algorithm, geometric mean over devices", REPORT_HEADERS, lines,
                  ("model", "config"))
+
+
+COUNT_HEADERS = ("device", "model", "engine", "binary insns", "FP32 insns", "speedup by insns",
+                 "status")
+
+
+def count_results(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """One line per group of an emulated device: the fewest guest instructions per inference of
+    each side and their ratio (FP32 / binary). Counts, never latencies."""
+    from bibench_deploy.reports.headline import fewest_insns, group_key
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.get("guest_insns_per_inference") or row.get("stop_reason") == "counted":
+            groups.setdefault(group_key(row), []).append(row)
+    lines = []
+    for (device, engine, _, _, model), cells in groups.items():
+        sides = [fewest_insns([c for c in cells if (c["variant"] == formats.VARIANT_FP32)
+                               == is_fp32]) for is_fp32 in (False, True)]
+        counts = [float(c["guest_insns_per_inference"]) if c else None for c in sides]
+        ratio = f"{counts[1] / counts[0]:.2f}x" if all(counts) else ""
+        status = ", ".join(sorted({c["status"] for c in cells}))
+        lines.append((device, model, engine, *(f"{n:,.0f}" if n else "" for n in counts), ratio,
+                      status))
+    return lines
+
+
+def print_report_counts(rows: list[dict[str, Any]]) -> None:
+    """Emulated devices: guest instructions per inference, and the speedup by that count."""
+    lines = count_results(rows)
+    if lines:
+        _print_table("emulated devices, guest instructions per inference (not a time)",
+                     COUNT_HEADERS, lines, ("device", "model", "engine", "status"))

@@ -26,7 +26,7 @@ def report(
     from rich.console import Console
 
     from bibench_deploy.cli.progress import stderr_console
-    from bibench_deploy.cli.render import print_report_headline
+    from bibench_deploy.cli.render import print_report_counts, print_report_headline
     from bibench_deploy.reports.report import build_report, parse_formats, write_report
 
     chosen = parse_formats(formats)
@@ -40,6 +40,7 @@ def report(
         console.print(f"[yellow]warning:[/yellow] {warning}", markup=True)
     written = write_report(built, out or run_dir, chosen, baseline)
     print_report_headline(built.aggregates)
+    print_report_counts(built.run.rows)
     out_console = Console(highlight=False, soft_wrap=True)
     figures = [p for p in written if p.suffix == ".png"]
     tables = [p for p in written if p.suffix != ".png"]

@@ -13,6 +13,7 @@ from typing import Optional, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bibench_deploy.emulation.litert import MARKER as USERLAND_MARKER
 from bibench_deploy.errors import FleetError
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.lab.config import LabClaim, LabSection, lab_devices
@@ -72,6 +73,8 @@ class DeviceConfig(_Strict):
     state_commands: dict[str, ArgList] = Field(default_factory=dict)
     engines: dict[str, EngineConfig]
     labgrid: Optional[LabClaim] = None  # set for devices of the `labgrid:` section
+    sysroot: Optional[str] = None       # emulated: the aarch64 userland (default: `make
+    cpu: Optional[str] = None           # aarch64-userland`'s) and the CPU qemu emulates
 
     @field_validator("work_dir")
     @classmethod
@@ -135,6 +138,7 @@ class DeviceConfig(_Strict):
                 raise ValueError("host comes from the place's NetworkService; remove 'host'")
         elif self.transport == "ssh" and not self.host:
             raise ValueError("transport ssh needs 'host' (an address or an ~/.ssh/config alias)")
+        self._emulated_fields()
         for threads in self.threads:
             mask = self.affinity_for(threads)
             if mask and threads > _mask_cores(mask):
@@ -142,10 +146,30 @@ class DeviceConfig(_Strict):
                                  f"affinity mask {mask}")
         return self
 
+    def _emulated_fields(self) -> None:
+        """An emulated device is aarch64 (for now), counted on one guest thread, in a work
+        directory of its own; `sysroot` and `cpu` belong to it alone."""
+        if self.transport != "emulated":
+            extra = [name for name in ("sysroot", "cpu") if getattr(self, name) is not None]
+            if extra:
+                raise ValueError(f"'{extra[0]}' is a field of transport emulated only")
+            return
+        if self.arch is None:
+            self.arch = "aarch64"
+        if self.arch != "aarch64":
+            raise ValueError(f"transport emulated runs arch aarch64 only, not {self.arch!r}")
+        if self.threads != [1]:
+            raise ValueError("transport emulated counts one guest thread: threads must be [1]")
+        if "work_dir" not in self.model_fields_set:
+            self.work_dir = f"{EMULATED_WORK_ROOT}/{self.name}"
+
     def affinity_for(self, threads: int) -> str:
         if isinstance(self.affinity, dict):
             return self.affinity.get(threads, "")
         return self.affinity or ""
+
+
+EMULATED_WORK_ROOT = "~/.cache/bibench-deploy/emulated"
 
 
 def _device_path(value: str, field: str) -> str:
@@ -236,6 +260,7 @@ def load_fleet(path: Path) -> Fleet:
         notes += [f"{path}: {note}" for note in section.notes()]
     for device in parsed:
         _resolve_binaries(device, path.parent)
+        _check_sysroot(path, device)
     try:
         return Fleet(devices=parsed, path=path, sha256=hashlib.sha256(raw).hexdigest(),
                      notes=notes)
@@ -249,6 +274,18 @@ def _resolve_binaries(device: DeviceConfig, fleet_dir: Path) -> None:
         if config.binary:
             binary = Path(config.binary).expanduser()
             config.binary = str(binary if binary.is_absolute() else (fleet_dir / binary).absolute())
+
+
+def _check_sysroot(path: Path, device: DeviceConfig) -> None:
+    """A given `sysroot` (relative: next to the fleet file) must be a built aarch64 userland."""
+    if device.sysroot is None:
+        return
+    sysroot = Path(device.sysroot).expanduser()
+    sysroot = sysroot if sysroot.is_absolute() else (path.parent / sysroot).absolute()
+    if not (sysroot / USERLAND_MARKER).is_file():
+        raise FleetError(f"{path}: device {device.name!r}: field sysroot: no aarch64 userland at "
+                         f"{sysroot} (no {USERLAND_MARKER}); build one with make aarch64-userland")
+    device.sysroot = str(sysroot)
 
 
 def _parse_yaml(path: Path, raw: bytes) -> dict:

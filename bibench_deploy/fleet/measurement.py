@@ -9,12 +9,13 @@ a measurement is never retried. Transport errors (a lost connection, a failed pu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from bibench_deploy import formats
 from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.context import RunContext
+from bibench_deploy.fleet.counting import count_cell
 from bibench_deploy.fleet.engines import ENGINES
 from bibench_deploy.fleet.engines.base import Launch, ParseError
 from bibench_deploy.fleet.guard import GuardRecord, mask_cores, read_load, wait_for_quiet
@@ -40,6 +41,7 @@ class GroupResult:
     failures: dict[str, CellFailed]
     engine_s: float = 0.0
     stop: Optional[tuple] = None
+    counts: dict = field(default_factory=dict)  # cell key -> PerInference (emulated devices)
 
     @classmethod
     def empty(cls, group: list[Cell]) -> "GroupResult":
@@ -56,7 +58,10 @@ class Measurement:
         return self.session.device
 
     def rounds(self, group: list[Cell], ready: EngineReady, models: dict[str, str]) -> GroupResult:
-        """Rounds of one launch per cell until the group's stop rule says so."""
+        """Rounds of one launch per cell until the group's stop rule says so; an emulated
+        device's cells are counted instead."""
+        if self.session.transport.COUNTS_INSTRUCTIONS:
+            return self.counted(group, ready, models)
         result = GroupResult.empty(group)
         started, rounds, contended = time.monotonic(), 0, False
         commands_before = self._state_commands()
@@ -71,6 +76,41 @@ class Measurement:
                                           time.monotonic() - started, self.ctx.measure)
         self._record_state_commands(group, result, commands_before, self._state_commands())
         return result
+
+    def counted(self, group: list[Cell], ready: EngineReady, models: dict[str, str]) -> GroupResult:
+        """Guest instructions per inference of each cell (fleet/counting.py)."""
+        result = GroupResult.empty(group)
+        transport, deadline = self.session.transport, self._deadline_s()
+        for cell in group:
+            if self.ctx.stop.is_set():
+                return result
+            self.recorder.progress(state="counting", cell=f"{cell.model.name} "
+                                   f"{cell.model.variant}")
+            started = time.monotonic()
+            try:
+                result.counts[cell.key] = count_cell(
+                    self._exact_argv(cell, ready, models),
+                    lambda argv: transport.guest(argv, deadline),
+                    lambda name, argv, guest: self.recorder.guest_log(cell, name, argv, guest))
+                self.recorder.count_log(cell, result.counts[cell.key])
+            except CellFailed as failed:
+                result.failures[cell.key] = failed
+            result.engine_s += time.monotonic() - started
+        result.stop = ("counted", None)
+        return result
+
+    def _exact_argv(self, cell: Cell, ready: EngineReady, models: dict[str, str]):
+        engine, config = ENGINES.get(cell.engine), self.device.engines[cell.engine]
+        model_path = models[cell.model.sha256]
+
+        def argv_for(iterations: int) -> list[str]:
+            argv = engine.exact_argv(self.device, config, ready.paths, model_path, cell.threads,
+                                     cell.options, iterations)
+            if argv is None:
+                raise CellFailed("unsupported", f"{cell.engine} cannot run an exact number of "
+                                 "inferences, which an emulated device's count needs")
+            return argv
+        return argv_for
 
     def _one_launch(self, cell, ready, models, repeat: int, contended: bool,
                     result: GroupResult) -> bool:

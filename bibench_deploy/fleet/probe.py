@@ -78,7 +78,7 @@ def _number(text: str, scale: float) -> Optional[float]:
 
 
 def probe_info(transport) -> DeviceInfo:
-    return _info(transport.sh(_INFO_SCRIPT, [transport.work_dir]).stdout)
+    return transport.describe(_info(transport.sh(_INFO_SCRIPT, [transport.work_dir]).stdout))
 
 
 def probe_info_and_state(transport, argv: Optional[list[str]] = None):
@@ -89,10 +89,10 @@ def probe_info_and_state(transport, argv: Optional[list[str]] = None):
     result = transport.sh(script, [transport.work_dir, *(argv or [])], 60.0)
     head, _, rest = result.stdout.partition(f"{_MARK} begin\n")
     if argv is None:
-        return _info(head), _state(head), None
+        return transport.describe(_info(head)), _state(head), None
     body, marker, tail = rest.rpartition(f"\n{_MARK} end rc=")
     rc = int(tail.strip()) if marker and tail.strip().lstrip("-").isdigit() else result.rc
-    return _info(head), _state(head), CommandResult(rc, body, result.stderr, result.elapsed_s,
+    return transport.describe(_info(head)), _state(head), CommandResult(rc, body, result.stderr, result.elapsed_s,
                                                     result.timed_out)
 
 

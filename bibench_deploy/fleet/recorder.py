@@ -2,6 +2,8 @@
 the device's transfer log, and its progress on the live display.
 
     raw/<device>/<cell>/launch-<n>.{stdout,stderr,json}   each launch, with the device's state
+    raw/<device>/<cell>/count-*.{stdout,stderr,json}      an emulated device's launches, counted
+    raw/<device>/<cell>/count.json                         their pair: N1, N2, counts, agreement
     raw/<device>/<cell>/op-profile.*, state-commands.json
     raw/<device>/transfer.json                             connections and pushed bytes
     raw/<device>/internal-error.txt                        the trace of a bug, if one happened
@@ -14,6 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Optional
 
+from bibench_deploy.fleet import counting
 from bibench_deploy.fleet import rows as rowlib
 from bibench_deploy.fleet.context import RunContext
 from bibench_deploy.fleet.engines.base import Launch
@@ -51,6 +54,9 @@ class Recorder:
     def measured(self, cell: Cell, ready: EngineReady, group, overhead_s: float) -> None:
         """The row of a measured cell (`group`: the GroupResult of its group)."""
         failure = group.failures.get(cell.key)
+        if cell.key in group.counts or (failure and group.stop[0] == "counted"):
+            return self.journal(cell, self._counted_row(cell, ready, group.counts.get(cell.key),
+                                                        failure, overhead_s))
         row = self._cell_row(cell, ready, group.launches[cell.key], group.states[cell.key], failure)
         guards = group.guards[cell.key]
         row.update(guard_fields(guards), overhead_s=overhead_s,
@@ -60,6 +66,16 @@ class Recorder:
             rowlib.finish(row, "contended", contention(guards, self.session.device),
                           self.attempt(cell))
         self.journal(cell, row)
+
+    def _counted_row(self, cell, ready, counted, failure, overhead_s: float) -> dict:
+        """An emulated device's cell: its instruction count, no latency, no device state."""
+        row = self.row(cell, ready)
+        row.update(overhead_s=overhead_s, stop_reason="failed" if failure else "counted",
+                   warmup_runs=0)
+        if failure:
+            return rowlib.finish(row, failure.status, failure.error, self.attempt(cell))
+        row.update(repeats=len(counted.runs), guest_insns_per_inference=counted.instructions)
+        return rowlib.finish(row, "counted", "", self.attempt(cell))
 
     def _cell_row(self, cell, ready, launches: list[Launch], states, failure) -> dict:
         row = self.row(cell, ready)
@@ -113,6 +129,20 @@ class Recorder:
     def state_commands(self, cell: Cell, before: dict, after: dict) -> None:
         self.raw_folder(cell).joinpath("state-commands.json").write_text(json.dumps(
             {"before": before, "after": after}, indent=1))
+
+    def guest_log(self, cell: Cell, name: str, argv, guest) -> None:
+        """One launch under qemu: its output and guest instruction count (no time, no state)."""
+        folder = self.raw_folder(cell)
+        (folder / f"{name}.stdout").write_text(guest.stdout)
+        (folder / f"{name}.stderr").write_text(guest.stderr)
+        (folder / f"{name}.json").write_text(json.dumps({
+            "cell": cell.key, "argv": argv, "rc": guest.returncode,
+            "guest_instructions": guest.guest_instructions}, indent=1))
+
+    def count_log(self, cell: Cell, counted) -> None:
+        """The pair behind a counted cell: N1, N2, each repeat's counts and their agreement."""
+        (self.raw_folder(cell) / "count.json").write_text(json.dumps(
+            {"cell": cell.key, **counting.details(counted)}, indent=1))
 
     def raw_log(self, cell: Cell, name: str, argv, result, before, after,
                 guard: Optional[GuardRecord] = None, span: Optional[list[float]] = None) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from bibench_deploy.reports.schema import AGGREGATE_FIELDS, UNDEPLOYABLE_FIELDS
 from bibench_deploy.reports.stats import geomean, om_infer, ratio
-from bibench_deploy.reports.summary import MEASURED, manifest_value, split_model_name
+from bibench_deploy.reports.summary import COUNTED, MEASURED, manifest_value, split_model_name
 
 CONFIG = ("engine", "threads")
 EXCLUDED = ("contended",)  # measured on busy cores: left out of every aggregate, and counted
@@ -53,7 +53,7 @@ def undeployable(summary: list[dict[str, Any]], manifests: dict[str, dict[str, A
     manifest declares unsupported (`deploy.<engine>.supported: false`) that the run never tried."""
     failed: dict[tuple, dict[str, Any]] = {}
     for row in summary:
-        if row["status"] in MEASURED:
+        if row["status"] in MEASURED or row["status"] in COUNTED:  # counted: ran, emulated
             continue
         key = (row["arch"], row["algo"], row["engine"], row["status"])
         entry = failed.setdefault(key, {"devices": set(), "reasons": []})

@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from bibench_deploy import formats
-from bibench_deploy.cells import MEASURED
+from bibench_deploy.cells import COUNTED, MEASURED
 from bibench_deploy.paired import paired_interval, paired_ratios
 from bibench_deploy.reports.schema import HEADLINE_FIELDS
 from bibench_deploy.reports.stats import parse_repeat_medians, ratio
@@ -58,6 +58,12 @@ def ranked(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(measured, key=lambda c: c["latency_median_ms"])
 
 
+def fewest_insns(cells: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The counted cell with the fewest guest instructions per inference (emulated devices)."""
+    counted = [c for c in cells if c["status"] in COUNTED and c.get("guest_insns_per_inference")]
+    return min(counted, key=lambda c: c["guest_insns_per_inference"], default=None)
+
+
 def _gain_pct(ranked: list[dict[str, Any]]) -> float | None:
     """How much faster the best option is than the runner-up, %."""
     if len(ranked) < 2:
@@ -65,10 +71,16 @@ def _gain_pct(ranked: list[dict[str, Any]]) -> float | None:
     return (ranked[1]["latency_median_ms"] / ranked[0]["latency_median_ms"] - 1) * 100
 
 
+def _success(cell: dict[str, Any]) -> bool:
+    return cell["status"] == "ok" or cell["status"] in COUNTED
+
+
 def _headline_row(binaries, fp32, by_cell) -> dict[str, Any]:
     ranked_binary, ranked_fp32 = ranked(binaries), ranked(fp32)
-    best = ranked_binary[0] if ranked_binary else binaries[0]
-    base = ranked_fp32[0] if ranked_fp32 else (fp32[0] if fp32 else None)
+    fewest_binary, fewest_fp32 = fewest_insns(binaries), fewest_insns(fp32)
+    best = ranked_binary[0] if ranked_binary else fewest_binary or binaries[0]
+    base = ranked_fp32[0] if ranked_fp32 else fewest_fp32 or (fp32[0] if fp32 else None)
+    insns = [c.get("guest_insns_per_inference") if c else None for c in (fewest_binary, fewest_fp32)]
     theory = by_cell.get(_option_key(best)) or {}
     measured = bool(ranked_binary and ranked_fp32)
     speedup = ratio(base["latency_median_ms"], best["latency_median_ms"]) if measured else None
@@ -76,9 +88,10 @@ def _headline_row(binaries, fp32, by_cell) -> dict[str, Any]:
                                              parse_repeat_medians(best.get("repeat_medians_ms")))) \
         if measured else None
     same = next((f for f in ranked_fp32 if bool(f.get("use_xnnpack")) == bool(best.get("use_xnnpack"))), None)
-    status = next((c["status"] for c in (best, base) if c is not None and c["status"] != "ok"), "ok")
+    status = next((c["status"] for c in (best, base) if c is not None and not _success(c)),
+                  best["status"] if best["status"] in COUNTED else "ok")
     notes = list(dict.fromkeys(c["error"] for c in (best, base)
-                               if c is not None and c["status"] != "ok" and c.get("error")))
+                               if c is not None and not _success(c) and c.get("error")))
     if base is None:
         notes.append("no FP32 baseline measured")
     values = {
@@ -93,6 +106,8 @@ def _headline_row(binaries, fp32, by_cell) -> dict[str, Any]:
         "speedup_same_options_x": ratio(same["latency_median_ms"], best["latency_median_ms"])
         if same and measured else None,
         "binary_option_gain_pct": _gain_pct(ranked_binary), "fp32_option_gain_pct": _gain_pct(ranked_fp32),
+        "guest_insns_per_inference": insns[0], "fp32_guest_insns_per_inference": insns[1],
+        "speedup_insns_x": ratio(insns[1], insns[0]),
         "speedup_theoretical_x": theory.get("speedup_theoretical_x"),
         "speedup_deviation": ratio(speedup, theory.get("speedup_theoretical_x")),
         "size_ratio_measured_x": theory.get("size_ratio_measured_x"),

@@ -44,6 +44,12 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
     Column("speedup_ci95_low_x", float, "95 % interval of the measured speedup, low: t-interval "
                                         "of the paired launch ratios (bibench_deploy.paired)"),
     Column("speedup_ci95_high_x", float, "95 % interval of the measured speedup, high (paired launch ratios)"),
+    Column("guest_insns_per_inference", float, "emulated devices: binary model's guest "
+           "instructions per inference under qemu-user (latency.csv; a count, never a time)"),
+    Column("fp32_guest_insns_per_inference", float, "emulated devices: FP32 baseline's guest "
+           "instructions per inference"),
+    Column("speedup_insns_x", float, "speedup by instruction count: "
+           "fp32_guest_insns_per_inference / guest_insns_per_inference, beside r_s"),
     Column("speedup_theoretical_x", float, "r_s = FP32 FLOPs / OPs of the binarized model"),
     Column("speedup_deviation", float, "speedup_measured_x / speedup_theoretical_x"),
     Column("lce_bytes", int, "size of the binary model file (LCE flatbuffer), bytes"),
@@ -71,7 +77,8 @@ HEADLINE_COLUMNS: tuple[Column, ...] = (
     Column("model", str, "model name <arch>-<algo>"),
     Column("arch", str, "architecture"),
     Column("algo", str, "binarization algorithm"),
-    Column("status", str, "ok, or the first status of the two chosen cells that is not ok"),
+    Column("status", str, "ok (counted on an emulated device), or the first status of the two "
+                          "chosen cells that is neither"),
     Column("binary_options", str, "engine options of the fastest binary cell"),
     Column("fp32_options", str, "engine options of the fastest FP32 cell"),
     Column("latency_median_ms", float, "fastest binary cell: median latency, ms"),
@@ -88,6 +95,12 @@ HEADLINE_COLUMNS: tuple[Column, ...] = (
                                             "runner-up, %"),
     Column("fp32_option_gain_pct", float, "how much faster the best FP32 option is than the "
                                           "runner-up, %"),
+    Column("guest_insns_per_inference", float, "emulated devices: fewest-instruction binary cell's guest "
+           "instructions per inference under qemu-user (latency.csv; a count, never a time)"),
+    Column("fp32_guest_insns_per_inference", float, "emulated devices: fewest-instruction FP32 cell's guest "
+           "instructions per inference"),
+    Column("speedup_insns_x", float, "speedup by instruction count: "
+           "fp32_guest_insns_per_inference / guest_insns_per_inference, beside r_s"),
     Column("speedup_theoretical_x", float, "r_s of the model"),
     Column("speedup_deviation", float, "speedup_x / speedup_theoretical_x"),
     Column("size_ratio_measured_x", float, "fp32_bytes / lce_bytes"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bibench_deploy import formats
-from bibench_deploy.cells import MEASURED  # statuses whose numbers are measurements
+from bibench_deploy.cells import COUNTED, MEASURED  # statuses whose numbers are measurements
 from bibench_deploy.paired import paired_interval, paired_ratios
 from bibench_deploy.reports.load import cell_key
 from bibench_deploy.reports.schema import SUMMARY_FIELDS
@@ -82,6 +82,13 @@ def _latency(row: dict[str, Any] | None) -> tuple[float | None, float | None, fl
     return row.get("latency_median_ms"), row.get("latency_ci95_low_ms"), row.get("latency_ci95_high_ms")
 
 
+def guest_insns(row: dict[str, Any] | None) -> float | None:
+    """An emulated cell's instructions per inference (a count, never a latency)."""
+    if row is None or row["status"] not in COUNTED:
+        return None
+    return row.get("guest_insns_per_inference")
+
+
 def speedup(row, base) -> tuple[float | None, tuple[float, float] | None]:
     """T_fp32 / T_binary (ratio of medians) and the 95 % interval of the paired launch ratios
     (the k-th launches of two cells of one group ran in the same round)."""
@@ -145,6 +152,8 @@ def _summary_row(row, base, manifests, notes: list[str]) -> dict[str, Any]:
         "fp32_latency_median_ms": fp_median, "fp32_latency_ci95_low_ms": fp_low, "fp32_latency_ci95_high_ms": fp_high,
         "speedup_measured_x": measured, "speedup_ci95_low_x": ci[0] if ci else None,
         "speedup_ci95_high_x": ci[1] if ci else None,
+        "guest_insns_per_inference": guest_insns(row), "fp32_guest_insns_per_inference": guest_insns(base),
+        "speedup_insns_x": ratio(guest_insns(base), guest_insns(row)),
         "speedup_theoretical_x": totals("r_s"), "speedup_deviation": ratio(measured, totals("r_s")),
         "lce_bytes": lce_bytes, "fp32_bytes": fp32_bytes, "size_ratio_measured_x": size_ratio,
         "compression_theoretical_x": totals("r_c"), "size_deviation": ratio(size_ratio, totals("r_c")),

@@ -122,3 +122,48 @@ def test_relative_binaries_resolve_against_the_fleet_file(tmp_path, monkeypatch)
     engines = load_fleet(Path("lab/fleet.yaml")).devices[0].engines
     assert engines["lce_benchmark_model"].binary == str(folder / "bin" / "lce_benchmark_model")
     assert engines["dabnn"].binary == "/opt/dabnn/benchmark"
+
+
+EMULATED = {"name": "emu", "transport": "emulated", "engines": {"litert": {}}}
+
+
+def _emulated(tmp_path: Path, **changes) -> Path:
+    import yaml
+    device = {**EMULATED, **changes}
+    return _write(tmp_path, yaml.safe_dump({"devices": [device]}))
+
+
+def test_emulated_device_defaults(tmp_path):
+    device = load_fleet(_emulated(tmp_path)).devices[0]
+    assert (device.arch, device.threads, device.sysroot, device.cpu) == ("aarch64", [1], None, None)
+    assert device.work_dir.endswith("/emulated/emu")  # a work directory of its own
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"arch": "armv7l"}, "field (device): transport emulated runs arch aarch64 only, not 'armv7l'"),
+    ({"threads": [1, 4]}, "threads must be [1]"),
+])
+def test_emulated_device_refuses(tmp_path, changes, message):
+    with pytest.raises(FleetError, match=r"device 'emu'.*") as info:
+        load_fleet(_emulated(tmp_path, **changes))
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_missing_sysroot_in_one_line(tmp_path):
+    with pytest.raises(FleetError) as info:
+        load_fleet(_emulated(tmp_path, sysroot="no-such-root"))
+    message = str(info.value)
+    assert "\n" not in message and "device 'emu': field sysroot: no aarch64 userland at" in message
+    assert str(tmp_path / "no-such-root") in message and "make aarch64-userland" in message
+
+
+def test_sysroot_is_resolved_next_to_the_fleet_file(tmp_path):
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / ".bibench-userland").write_text("")
+    device = load_fleet(_emulated(tmp_path, sysroot="root", cpu="cortex-a53")).devices[0]
+    assert (device.sysroot, device.cpu) == (str(tmp_path / "root"), "cortex-a53")
+
+
+def test_emulated_fields_belong_to_emulated_devices(tmp_path):
+    with pytest.raises(FleetError, match="'cpu' is a field of transport emulated only"):
+        load_fleet(_write(tmp_path, _device_yaml(cpu="cortex-a72")))

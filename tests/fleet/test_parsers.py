@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bibench_deploy.fleet.engines import ENGINES, lce_benchmark_model, lce_interpreter
+from bibench_deploy.fleet.engines import ENGINES, lce_benchmark_model, lce_interpreter, litert
 from bibench_deploy.fleet.engines.base import Launch, ParseError
 from bibench_deploy.fleet.stats import summarize
 
@@ -136,3 +136,26 @@ def test_summary_without_per_inference_timings():
     summary = summarize(launches)
     assert summary["latency_median_ms"] == pytest.approx(31.4206)
     assert summary["latency_p90_ms"] is None and summary["latency_min_ms"] == pytest.approx(20.394)
+
+
+def test_litert_runner_output():
+    """A timed launch of the litert runner (`--warmup 2 --min-iters 5`), as it prints it."""
+    launch = litert.parse(_sample("litert_runner.txt"))
+    assert launch.count == len(launch.timings_ms) == 5 and launch.warmup_runs == 2
+    assert launch.median_ms == sorted(launch.timings_ms)[2] and launch.engine_version == "2.3.0"
+    assert launch.init_ms > 0 and launch.first_ms > 0
+
+
+@pytest.mark.parametrize("change", [
+    {"timings_ms": []}, {"timings_ms": [0.3, float("nan")]}, {"timings_ms": [0.3, -1.0]},
+    {"timings_ms": [0.3, float("inf")]}, {"timings_ms": ["0.3"]}, {"iterations": 4},
+    {"init_ms": 0}, {"first_ms": None}, {"warmup_runs": -1}, {"timings_ms": None}])
+def test_litert_bad_output_is_a_parse_error(change):
+    result = {**json.loads(_sample("litert_runner.txt")), **change}
+    with pytest.raises(ParseError):
+        litert.parse(json.dumps(result, allow_nan=True))
+
+
+def test_litert_output_without_json_is_a_parse_error():
+    with pytest.raises(ParseError):
+        litert.parse("Traceback (most recent call last):\nImportError: ai_edge_litert\n")

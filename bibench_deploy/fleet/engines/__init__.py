@@ -23,3 +23,4 @@ def _register(module: str) -> None:
 _register("lce_interpreter")
 _register("lce_benchmark_model")
 _register("dabnn")
+_register("litert")

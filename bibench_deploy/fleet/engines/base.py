@@ -160,6 +160,14 @@ class Engine(ABC):
         """One launch measuring `model_path`; `options` holds use_indirect_bgemm and
         use_xnnpack."""
 
+    def exact_argv(self, device, config, paths: dict[str, str], model_path: str, threads: int,
+                   options: dict[str, bool], iterations: int) -> Optional[list[str]]:
+        """One launch running exactly `iterations` inferences: no warm-up, no time limit, no
+        minimum time, so that two launches differ only by their inference counts (an emulated
+        device counts instructions per inference by that difference). None where the engine
+        cannot run an exact count; its cells on an emulated device are then unsupported."""
+        return None
+
     @abstractmethod
     def parse(self, stdout: str) -> Launch:
         """What one launch printed, every number validated; raises ParseError. Pure."""

@@ -100,6 +100,16 @@ class LceBenchmarkModel(NativeBinary):
                 "--report_peak_memory_footprint=true",
                 f"--enable_op_profiling={flag(op_profiling)}"]
 
+    def exact_argv(self, device, config, paths: dict[str, str], model_path: str, threads: int,
+                   options: dict[str, bool], iterations: int) -> list[str]:
+        """TFLite's benchmark runs while `run < num_runs or elapsed < min_secs`, and stops at
+        `max_secs` unless that is 0; the warm-up loop likewise, so zeros leave exactly N."""
+        flag = lambda value: "true" if value else "false"  # noqa: E731
+        return [self.executable(config, paths), f"--graph={model_path}", f"--num_threads={threads}",
+                f"--num_runs={iterations}", "--min_secs=0", "--max_secs=0", "--warmup_runs=0",
+                "--warmup_min_secs=0", f"--use_xnnpack={flag(options['use_xnnpack'])}",
+                f"--use_indirect_bgemm={flag(options['use_indirect_bgemm'])}"]
+
     parse = staticmethod(parse)
     parse_op_profile = staticmethod(parse_op_profile)
 

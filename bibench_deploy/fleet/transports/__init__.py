@@ -16,6 +16,7 @@ TRANSPORTS: Registry[str] = Registry("transport")
 TRANSPORTS.register("ssh", f"{__name__}.ssh")
 TRANSPORTS.register("local", f"{__name__}.local")
 TRANSPORTS.register("adb", f"{__name__}.adb")
+TRANSPORTS.register("emulated", f"{__name__}.emulated")
 
 
 def open_transport(device, trust_new_hosts: bool = False):

@@ -109,6 +109,13 @@ class Transport(ABC):
     def blob_dir(self) -> str:
         return str(PurePosixPath(self.work_dir) / "blobs")
 
+    COUNTS_INSTRUCTIONS = False     # an emulated device: cells are counted, never timed
+
+    def describe(self, info):
+        """What the device is (fleet/probe.py's DeviceInfo), as its probe script found it; a
+        transport whose programs run elsewhere than its scripts (emulated) corrects it."""
+        return info
+
     @abstractmethod
     def connect(self) -> None:
         """Open the connection (or check the device is there)."""

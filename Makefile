@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   build a model, measure it on the local fleet, write a report
 #   make test   run the whole test suite, fast and slow tests (installs OpenSSH server for the
-#               fleet tests if missing); `make test-unit` runs only the unit tier (minutes),
+#               fleet tests if missing, builds the aarch64 userland for the emulation and the
+#               loopback board tests); `make test-unit` runs only the unit tier (minutes),
 #               `make test-fast` everything but the slow tests
 PYTHON ?= python3
 VENV ?= .venv
@@ -75,7 +76,8 @@ $(LABGRID_VENV)/bin/labgrid-client:
 	touch $@
 
 # `make test` is every test once, in three parts, the quickest answer first: what CI runs.
-test: test-unit test-integration test-slow
+# system-deps first, so the unit tier finds qemu and the aarch64 cross compiler it tests with.
+test: system-deps test-unit test-integration test-slow
 
 # The unit tier (tests/tiers.py): no training, conversion, sshd, labgrid or latency measurement,
 # so it needs neither OpenSSH nor labgrid, and nothing in it times itself: two workers.
@@ -83,9 +85,11 @@ UNIT_WORKERS ?= 2
 test-unit: $(BIN)/bibench-deploy
 	$(BIN)/python -m pytest -m unit -p no:cacheprovider -n $(UNIT_WORKERS)
 
-# The rest of the fast tests: real sshd servers and labgrid, small conversions and trainings.
-test-integration: $(BIN)/bibench-deploy system-deps labgrid-venv
-	$(BIN)/python -m pytest -m "not slow and not unit" -p no:cacheprovider
+# The rest of the fast tests: real sshd servers and labgrid, small conversions and trainings,
+# and the loopback aarch64 board (an sshd whose sessions run in the aarch64 userland).
+test-integration: $(BIN)/bibench-deploy system-deps labgrid-venv aarch64-userland
+	BIBENCH_AARCH64_ROOT=$(abspath $(AARCH64_ROOT)) \
+	  $(BIN)/python -m pytest -m "not slow and not unit" -p no:cacheprovider
 
 test-fast: test-unit test-integration
 
@@ -94,8 +98,9 @@ test-fast: test-unit test-integration
 # trainings) stay on one worker. The fast suite measures latency and loads the CPU on purpose,
 # so it runs in one process.
 SLOW_WORKERS ?= 2
-test-slow: $(BIN)/bibench-deploy system-deps labgrid-venv
-	$(BIN)/python -m pytest -m slow -p no:cacheprovider -n $(SLOW_WORKERS) --dist loadgroup
+test-slow: $(BIN)/bibench-deploy system-deps labgrid-venv aarch64-userland
+	BIBENCH_AARCH64_ROOT=$(abspath $(AARCH64_ROOT)) \
+	  $(BIN)/python -m pytest -m slow -p no:cacheprovider -n $(SLOW_WORKERS) --dist loadgroup
 
 clean:
 	rm -rf $(VENV) $(LABGRID_VENV) *.egg-info

@@ -13,11 +13,13 @@ from tests.tiers import REASONS, UNIT
 
 
 def make_test_parts() -> dict[str, str]:
-    """Each prerequisite of the Makefile's `test` target and the `-m` expression it runs."""
+    """Each prerequisite of the Makefile's `test` target that runs pytest, and the `-m`
+    expression it runs (system-deps, which installs, runs none)."""
     makefile = (ROOT / "Makefile").read_text()
     parts = re.search(r"^test:(.*)$", makefile, re.M).group(1).split()
-    return {part: re.search(rf"^{part}:.*\n(?:\t.*\n)*?\t.* -m (\"[^\"]*\"|\S+)", makefile,
-                            re.M).group(1).strip('"') for part in parts}
+    found = {part: re.search(rf"^{part}:.*\n(?:\t.*\n)*?\t.* -m (\"[^\"]*\"|\S+)", makefile,
+                             re.M) for part in parts}
+    return {part: match.group(1).strip('"') for part, match in found.items() if match}
 
 
 def marker_sets():

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bibench_deploy.emulation.litert import default_userland
+from tests.fleet.aarch64_board import Aarch64Board, board_problem
 from tests.fleet.sshd import SshServer, keygen
 from tests.fleet.tiny_models import build_model_dir, copy_model_dir
 
@@ -39,15 +41,23 @@ class FleetLab:
         self.servers: list[SshServer] = []
 
     def server(self, name: str, sftp: str = "internal-sftp", known: bool = True) -> SshServer:
-        server = SshServer(self.root / name, Path(f"{self.client_key}.pub"), sftp).start()
-        self.servers.append(server)
+        return self._started(SshServer(self.root / name, Path(f"{self.client_key}.pub"), sftp),
+                             known)
+
+    def board(self, name: str, userland: Path, known: bool = True) -> Aarch64Board:
+        """A loopback aarch64 board (tests/fleet/aarch64_board.py)."""
+        return self._started(Aarch64Board(self.root / name, Path(f"{self.client_key}.pub"),
+                                          userland), known)
+
+    def _started(self, server: SshServer, known: bool) -> SshServer:
+        self.servers.append(server.start())
         if known:
             with open(self.known_hosts, "a") as f:
                 f.write(server.known_hosts_line())
         return server
 
-    def device(self, server: SshServer, name: str, **extra) -> dict:
-        return server.device(name, self.client_key, self.known_hosts, PYTHON, **extra)
+    def device(self, server: SshServer, name: str, python: str = PYTHON, **extra) -> dict:
+        return server.device(name, self.client_key, self.known_hosts, python, **extra)
 
     def fleet(self, devices: list[dict], name: str = "fleet.yaml") -> Path:
         path = self.root / name
@@ -64,3 +74,14 @@ def lab(tmp_path, client_key, sshd):
     fleet_lab = FleetLab(tmp_path, client_key)
     yield fleet_lab
     fleet_lab.close()
+
+
+@pytest.fixture
+def aarch64_board(lab) -> Aarch64Board:
+    """A loopback aarch64 board in the lab, its host key known; skipped, with the reason, where
+    this machine cannot serve one (no root, no binfmt_misc entry, no userland)."""
+    userland = default_userland()
+    problem = board_problem(userland)
+    if problem:
+        pytest.skip(problem)
+    return lab.board("aarch64-board", userland)

@@ -50,10 +50,14 @@ class SshServer:
         config = self.root / "sshd_config"
         config.write_text(self.config_text())
         log = open(self.root / "sshd.log", "ab")
-        self.process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log,
-                                        stderr=log, stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(self.command(config), stdout=log, stderr=log,
+                                        stdin=subprocess.DEVNULL)
         self._wait_listening()
         return self
+
+    def command(self, config: Path) -> list[str]:
+        """The server's command line: sshd in the foreground, logging to stderr."""
+        return [SSHD, "-D", "-e", "-f", str(config)]
 
     def _wait_listening(self, timeout_s: float = 10.0) -> None:
         end = time.monotonic() + timeout_s

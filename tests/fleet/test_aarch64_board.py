@@ -77,3 +77,25 @@ def test_pushed_tflite_model_runs_on_the_board_as_on_the_host(transport, tmp_pat
     assert result.rc == 0, result.stderr
     assert "XNNPACK delegate" in result.stderr     # the kernels a board runs by default
     assert_outputs_match(litert.parse(result.stdout)["outputs"], model, SEED)
+
+
+@pytest.mark.converts
+@pytest.mark.measures
+def test_run_measures_an_fp32_model_on_the_board_with_the_litert_engine(lab, aarch64_board,
+                                                                       tmp_path):
+    """The whole `run` path over ssh to an aarch64 device: the litert engine's runner and the
+    model are pushed, run by the board's aarch64 Python and parsed. (Under emulation the timings
+    say nothing about a board: this checks the path, not a latency.)"""
+    from bibench_deploy.fleet.run import RunSettings, run_fleet
+    from tests.fleet.helpers import MEASURED, QUICK, read_rows
+    from tests.fleet.tiny_models import build_model_dir
+    build_model_dir(tmp_path / "models", "tiny-bnn", size=8, filters=4)
+    device = lab.device(aarch64_board, "pi-like", arch="aarch64", max_start_load=1.0,
+                        engines={"litert": {"python": GUEST_PYTHON}})
+    result = run_fleet(RunSettings(fleet=str(lab.fleet([device])),
+                                   models_dir=str(tmp_path / "models"), measure=QUICK),
+                       tmp_path / "reports")
+    [row] = read_rows(result.run_dir)
+    assert (row["engine"], row["variant"], row["device_arch"]) == ("litert", "fp32", "aarch64")
+    assert row["status"] in MEASURED, row["error"]
+    assert float(row["latency_median_ms"]) > 0 and row["engine_version"]

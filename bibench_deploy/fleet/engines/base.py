@@ -56,12 +56,12 @@ class Launch:
     def __post_init__(self) -> None:
         """A device's output is untrusted: every number is checked here, whichever engine parsed
         it, and a launch with an impossible one fails alone (ParseError) with the reason."""
-        _positive("median_ms", self.median_ms)
+        positive("median_ms", self.median_ms)
         for timing in self.timings_ms:
-            _positive("a per-inference timing", timing)
+            positive("a per-inference timing", timing)
         for name in ("mean_ms", "min_ms", "max_ms"):
             if getattr(self, name) is not None:
-                _positive(name, getattr(self, name))
+                positive(name, getattr(self, name))
         for name in ("std_ms", "init_ms", "first_ms", "peak_memory_mb"):
             if getattr(self, name) is not None:
                 _finite(name, getattr(self, name))
@@ -83,9 +83,7 @@ def positive_timings(values) -> list[float]:
     """Per-inference timings from a device, checked before any statistic is taken of them."""
     if not isinstance(values, list):
         raise ParseError(f"timings are not a list ({type(values).__name__})")
-    for value in values:
-        _positive("a per-inference timing", value)
-    return [float(value) for value in values]
+    return [positive("a per-inference timing", value) for value in values]
 
 
 def _finite(name: str, value) -> None:
@@ -93,10 +91,12 @@ def _finite(name: str, value) -> None:
         raise ParseError(f"{name} is not a finite number ({value!r})")
 
 
-def _positive(name: str, value) -> None:
+def positive(name: str, value) -> float:
+    """`value` from a device's output, as a float, if it is a finite positive number."""
     _finite(name, value)
     if value <= 0:
         raise ParseError(f"{name} is not positive ({value!r})")
+    return float(value)
 
 
 def _counts(launch: Launch) -> None:

@@ -9,12 +9,12 @@ a board, exact inference counts under qemu.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 from typing import Optional
 
 from bibench_deploy.emulation.litert import GUEST_PYTHON, RUNNER
-from bibench_deploy.fleet.engines.base import Engine, Launch, Measure, ParseError
+from bibench_deploy.fleet.engines.base import (Engine, Launch, Measure, ParseError, positive,
+                                               positive_timings)
 from bibench_deploy.fleet.engines.lce_interpreter import python_for as host_python
 from bibench_deploy.fleet.transports.base import Blob
 from bibench_deploy.manifest import sha256_file
@@ -32,13 +32,6 @@ def _result(stdout: str) -> dict:
     raise ParseError("the litert runner printed no JSON result")
 
 
-def _positive(value, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            not math.isfinite(value) or value <= 0:
-        raise ParseError(f"the litert runner's {what} is not a positive finite number: {value!r}")
-    return float(value)
-
-
 def _count(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ParseError(f"the litert runner's {what} is not a count: {value!r}")
@@ -46,13 +39,12 @@ def _count(value, what: str) -> int:
 
 
 def parse(stdout: str) -> Launch:
-    """A timed launch: every timing, the init and first-inference times positive and finite,
-    and `iterations` equal to the number of timings."""
+    """A timed launch: `iterations` equal to the number of timings; every number checked as
+    `Launch` checks every engine's."""
     result = _result(stdout)
-    timings = result.get("timings_ms")
-    if not isinstance(timings, list) or not timings:
+    timings = positive_timings(result.get("timings_ms"))
+    if not timings:
         raise ParseError("the litert runner reported no timed inferences")
-    timings = [_positive(t, "timing") for t in timings]
     if _count(result.get("iterations"), "iterations") != len(timings):
         raise ParseError(f"the litert runner reports {result.get('iterations')} iterations but "
                          f"{len(timings)} timings")
@@ -60,8 +52,8 @@ def parse(stdout: str) -> Launch:
                   mean_ms=statistics.fmean(timings), min_ms=min(timings), max_ms=max(timings),
                   std_ms=statistics.pstdev(timings), count=len(timings),
                   warmup_runs=_count(result.get("warmup_runs", 0), "warmup_runs"),
-                  init_ms=_positive(result.get("init_ms"), "init_ms"),
-                  first_ms=_positive(result.get("first_ms"), "first_ms"),
+                  init_ms=positive("init_ms", result.get("init_ms")),  # the runner prints both
+                  first_ms=positive("first_ms", result.get("first_ms")),
                   engine_version=str(result.get("engine_version", "")))
 
 

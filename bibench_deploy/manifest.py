@@ -65,10 +65,25 @@ def load_manifest(model_dir: Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED_KEYS if k not in manifest]
     if missing:
         raise ManifestError(f"{path}: missing keys {', '.join(missing)}; rebuild the model")
+    for key in ("name", "arch", "algo"):
+        _check_label(path, key, manifest[key])
     if manifest["schema_version"] != SCHEMA_VERSION:
         raise ManifestError(f"{path}: schema_version {manifest['schema_version']} is not "
                             f"{SCHEMA_VERSION}; rebuild the model with this version")
     return manifest
+
+
+MAX_LABEL_CHARS = 128
+
+
+def _check_label(path: Path, key: str, value: Any) -> None:
+    """A model's name, arch and algo go into progress lines, tables, CSV rows and file names: one
+    printable line of bounded length (a newline in a name forged a progress line)."""
+    if not isinstance(value, str) or not value or len(value) > MAX_LABEL_CHARS \
+            or not value.isprintable():
+        shown = repr(value)[:60]
+        raise ManifestError(f"{path}: {key} {shown} is not one printable line of at most "
+                            f"{MAX_LABEL_CHARS} characters; rebuild the model or fix its manifest")
 
 
 def artefact_path(model_dir: Path, manifest: dict[str, Any], kind: str) -> Path:

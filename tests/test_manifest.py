@@ -82,3 +82,13 @@ def test_a_linked_artefact_is_refused_not_followed(tmp_path):
     (model_dir / "sub" / "m.tflite").write_bytes(b"y")
     assert artefact_path(model_dir, {"artefacts": {"lce": {"path": "sub/m.tflite"}}},
                          "lce") == model_dir / "sub" / "m.tflite"
+
+
+@pytest.mark.parametrize("key, value", [("name", "m\n[00:01] host: forged ok"), ("arch", "a\rb"),
+                                        ("algo", "x" * 129), ("name", ""), ("name", 5),
+                                        ("algo", "bell\x07")])
+def test_a_name_that_is_not_one_printable_line_is_refused(tmp_path, key, value):
+    manifest = make_manifest(tmp_path / "m")
+    write_manifest(tmp_path / "m", {**manifest, key: value})
+    with pytest.raises(ManifestError, match=f"{key} .* is not one printable line"):
+        load_manifest(tmp_path / "m")

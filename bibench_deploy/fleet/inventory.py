@@ -63,6 +63,7 @@ class DeviceConfig(_Strict):
     arch: Optional[str] = None
     tags: list[str] = Field(default_factory=list)
     work_dir: str = "~/.cache/bibench-deploy/device"
+    work_dir_may_be_link: bool = False  # a work dir or blobs/ that is a link: refused unless true
     threads: list[int] = Field(default_factory=lambda: [1])
     affinity: Union[str, dict[int, str], None] = None
     timeout_s: Optional[float] = Field(default=None, gt=0)

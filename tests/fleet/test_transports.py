@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from bibench_deploy.fleet.inventory import load_fleet
 from bibench_deploy.fleet.transports import open_transport
-from bibench_deploy.fleet.transports.base import Blob, HostKeyError
+from bibench_deploy.fleet.transports.base import Blob, HostKeyError, TransferError
 from bibench_deploy.manifest import sha256_file
 
 pytestmark = pytest.mark.sshd
@@ -159,3 +160,81 @@ def test_a_revoked_host_key_is_refused_even_when_listed_or_trusted(lab, trust):
     with pytest.raises(HostKeyError, match="@revoked"):
         _connect(lab, lab.device(server, "revoked"), trust=trust)
     assert lab.known_hosts.read_text() == written  # a trusted run records no revoked key
+
+
+def _blob(tmp_path: Path, size: int = 50_000) -> Blob:
+    local = tmp_path / "model.tflite"
+    local.write_bytes(os.urandom(size))
+    return Blob(local, sha256_file(local), ".tflite")
+
+
+@pytest.mark.parametrize("kind", ["ssh", "local"])
+def test_a_link_planted_where_a_blob_belongs_is_refused_not_written_through(kind, lab, tmp_path):
+    work = tmp_path / f"work-{kind}"
+    device = (lab.device(lab.server(f"planted-{kind}"), "planted", work_dir=str(work))
+              if kind == "ssh" else {"name": "host", "transport": "local", "work_dir": str(work),
+                                     "engines": {"lce_interpreter": {}}})
+    transport = _connect(lab, device)
+    try:
+        blob = _blob(tmp_path)
+        victim = tmp_path / "victim"
+        victim.write_bytes(b"precious")
+        (work / "blobs").mkdir(parents=True)
+        (work / "blobs" / blob.name).symlink_to(victim)
+        with pytest.raises(TransferError, match="is a link or a directory"):
+            transport.ensure([blob])
+        assert victim.read_bytes() == b"precious"
+        assert not [p for p in (work / "blobs").iterdir() if p.name.endswith(".part")]
+    finally:
+        transport.close()
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_linked_work_dir_is_refused_unless_the_fleet_file_allows_it(lab, tmp_path, allowed):
+    real = tmp_path / "elsewhere"
+    real.mkdir()
+    (tmp_path / "work").symlink_to(real)
+    device = lab.device(lab.server("linked"), "linked", work_dir=str(tmp_path / "work"),
+                        work_dir_may_be_link=allowed)
+    transport = _connect(lab, device)
+    try:
+        blob = _blob(tmp_path)
+        if not allowed:
+            with pytest.raises(TransferError, match="is a link; .*work_dir_may_be_link: true"):
+                transport.ensure([blob])
+            assert not (real / "blobs").exists()
+        else:
+            transport.ensure([blob])
+            assert sha256_file(real / "blobs" / blob.name) == blob.sha256
+    finally:
+        transport.close()
+
+
+def test_pushes_of_one_blob_racing_on_one_device_both_succeed(lab, tmp_path):
+    """Each upload has a name of its own and the seal keeps a blob already sealed: two workers
+    (or a retry beside an abandoned seal) pushing the same file do not fail each other."""
+    server = lab.server("race")
+    blob = _blob(tmp_path, 2_000_000)
+    (tmp_path / "w" / "blobs").mkdir(parents=True)  # as the listing before a push makes it
+    transports = [_connect(lab, lab.device(server, f"race{i}", work_dir=str(tmp_path / "w")))
+                  for i in range(2)]
+    try:
+        errors = []
+
+        def push(transport):
+            try:
+                for _ in range(3):
+                    transport._push(blob)
+            except TransferError as exc:
+                errors.append(exc)
+        threads = [threading.Thread(target=push, args=(t,)) for t in transports]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors
+        assert sha256_file(tmp_path / "w" / "blobs" / blob.name) == blob.sha256
+        assert not [p for p in (tmp_path / "w" / "blobs").iterdir() if p.name.endswith(".part")]
+    finally:
+        for transport in transports:
+            transport.close()

@@ -7,6 +7,9 @@ deadlines, content addressing and hash verification live here, once for all tran
 from __future__ import annotations
 
 import math
+import os
+import secrets
+import shutil
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -67,10 +70,22 @@ class Blob:
 
 
 # Fixed scripts: they take every variable part as a positional parameter, never as text.
-_LIST_SCRIPT = 'mkdir -p -- "$1" && cd -- "$1" && shift && sha256sum -- "$@" 2>/dev/null; exit 0'
-# A directory where a blob belongs would swallow it (`mv` moves into directories): refused.
-_SEAL_SCRIPT = ('cd -- "$1" && if [ -d "$4" ]; then rm -f -- "$2"; '
-                'echo "$1/$4 is a directory, not a file; remove it on the device" >&2; exit 4; fi; '
+# The listing: $1 the work dir, $2 whether it (or blobs/) may be a link, then blob names. A work
+# dir shared with others must not lead the pushes elsewhere, so a linked work dir or blobs/ is
+# refused unless the fleet file allows it; only regular files, never links, are hashed.
+_LIST_SCRIPT = ('w=${1%/}; b=$1/blobs; may=$2; shift 2; '
+                'linked() { [ "$may" != yes ] && [ -L "$1" ] && { echo "$1 is a link; the tool '
+                'does not follow links in a work dir (set work_dir_may_be_link: true in the fleet '
+                'file if it should)" >&2; exit 5; }; }; '
+                'linked "$w"; mkdir -p -- "$b" || exit 5; linked "$b"; cd -- "$b" || exit 5; '
+                'for n in "$@"; do if [ -f "$n" ] && [ ! -L "$n" ]; then '
+                'sha256sum -- "$n" 2>/dev/null; fi; done; exit 0')
+# Sealing an upload ($2, a name of its own) as blob $4: a directory or a link where the blob
+# belongs is refused (`mv` would move into it, or write through it); a blob another push already
+# sealed with the right content is kept (sealing is idempotent).
+_SEAL_SCRIPT = ('cd -- "$1" && if [ -L "$4" ] || [ -d "$4" ]; then rm -f -- "$2"; '
+                'echo "$1/$4 is a link or a directory, not a file; remove it on the device" >&2; '
+                'exit 4; fi; '
                 'h=$(sha256sum -- "$2" | cut -d" " -f1) && [ "$h" = "$3" ] '
                 '&& chmod "$5" -- "$2" && mv -f -- "$2" "$4" '
                 '|| { rm -f -- "$2"; echo "uploaded file hashes to $h" >&2; exit 3; }')
@@ -130,7 +145,9 @@ class Transport(ABC):
 
     @abstractmethod
     def _upload(self, local: Path, remote: str) -> None:
-        """Copy one host file to `remote` on the device, creating its directory."""
+        """Copy one host file to `remote` on the device, creating its directory and the file
+        itself exclusively: an existing file or link at `remote` fails the upload, never is
+        written through."""
 
     def run(self, argv: list[str], deadline_s: float) -> CommandResult:
         """Run `argv` on the device, killed there by `timeout -s KILL` after `deadline_s`."""
@@ -151,7 +168,8 @@ class Transport(ABC):
         """Names of the blobs already on the device with the right content."""
         if not blobs:  # an engine binary already on the device (`remote_path`): nothing to list
             return set()
-        result = self.sh(_LIST_SCRIPT, [self.blob_dir, *[b.name for b in blobs]])
+        may_link = "yes" if self.device.work_dir_may_be_link else "no"
+        result = self.sh(_LIST_SCRIPT, [self.work_dir, may_link, *[b.name for b in blobs]])
         if result.rc != 0:
             raise TransferError(f"cannot list {self.blob_dir} on the device: {_failure(result)}")
         hashes = {}
@@ -170,8 +188,10 @@ class Transport(ABC):
         return {b.sha256: self.remote_path(b) for b in blobs}
 
     def _push(self, blob: Blob, tries: int = 2) -> None:
-        part = f".{blob.name}.part"
         for attempt in range(1, tries + 1):
+            # a name of its own per upload: a seal abandoned at the host's deadline that still
+            # runs on the device cannot race this one, and no one can plant a link under it
+            part = f".{blob.name}.{secrets.token_hex(8)}.part"
             self._upload(blob.local, str(PurePosixPath(self.blob_dir) / part))
             self.bytes_pushed += blob.local.stat().st_size
             mode = "755" if blob.executable else "644"
@@ -193,3 +213,16 @@ def _failure(result: CommandResult) -> str:
     status = ("no exit status (the command's channel closed)" if result.rc == -1
               else f"exit code {result.rc}")
     return f"{lines[-1]} ({status})" if lines else status
+
+
+def exclusive_copy(local: Path, remote: str) -> None:
+    """`_upload` on the host's own file system: the copy is a file this call creates (O_EXCL,
+    O_NOFOLLOW), so a link planted at `remote` fails it instead of being followed."""
+    target = Path(remote)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with open(local, "rb") as source, os.fdopen(fd, "wb") as copy:
+            shutil.copyfileobj(source, copy)
+    except OSError as exc:
+        raise TransferError(f"copy of {local.name} to {remote} failed: {exc.strerror}") from None

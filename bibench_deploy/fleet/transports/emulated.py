@@ -11,7 +11,6 @@ its cells are counted (`count`), see fleet/measurement.py.
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from bibench_deploy.emulation.litert import (GUEST_CPU, GUEST_ENV, check_userlan
                                              default_userland, guest_executable)
 from bibench_deploy.emulation.plugin import find_qemu
 from bibench_deploy.emulation.qemu import GuestRun, run_aarch64
-from bibench_deploy.fleet.transports.base import CommandResult, TransferError, TransportError
+from bibench_deploy.fleet.transports.base import CommandResult, TransportError
 from bibench_deploy.fleet.transports.local import LocalTransport
 
 
@@ -82,20 +81,6 @@ class EmulatedTransport(LocalTransport):
         if path.startswith("/") and os.path.lexists(inside):
             return guest_executable(self.sysroot, path), path
         return Path(path), None
-
-    def _upload(self, local: Path, remote: str) -> None:
-        """A copy into a file this call creates (O_EXCL, O_NOFOLLOW): a link planted under the
-        part's name is removed, never followed."""
-        target = Path(remote)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if os.path.lexists(target):
-                target.unlink()
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with open(local, "rb") as source, os.fdopen(fd, "wb") as copy:
-                shutil.copyfileobj(source, copy)
-        except OSError as exc:
-            raise TransferError(f"copy of {local.name} to {remote} failed: {exc.strerror}") from None
 
 
 def _private_dir(directory: Path) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
 
-from bibench_deploy.fleet.transports.base import CommandResult, TransferError, Transport
+from bibench_deploy.fleet.transports.base import CommandResult, Transport, exclusive_copy
 
 
 class LocalTransport(Transport):
@@ -33,11 +32,7 @@ class LocalTransport(Transport):
         return CommandResult(process.returncode, _text(out), _text(err), time.monotonic() - start)
 
     def _upload(self, local: Path, remote: str) -> None:
-        try:
-            Path(remote).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(local, remote)
-        except OSError as exc:
-            raise TransferError(f"copy of {local.name} to {remote} failed: {exc.strerror}") from None
+        exclusive_copy(local, remote)
 
 
 def _text(data: bytes) -> str:

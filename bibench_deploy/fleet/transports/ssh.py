@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import select
 import shlex
+import shutil
 import socket
 import threading
 import time
@@ -169,8 +170,8 @@ class SshTransport(Transport):
         try:
             if self._sftp is None:
                 self._sftp = self._clients[-1].open_sftp()
-            self._sftp.put(str(local), remote, confirm=True)
-        except (IOError, paramiko.SSHException, EOFError) as exc:
+            _put_exclusive(self._sftp, local, remote)
+        except (IOError, paramiko.SSHException, paramiko.SFTPError, EOFError) as exc:
             if not self._transport().is_active():
                 raise ConnectionLost(f"ssh connection lost during upload: {exc}") from None
             raise TransferError(f"upload of {local.name} to {remote} failed: "
@@ -231,3 +232,14 @@ def _refuse_revoked(key: paramiko.PKey, known: KnownHosts, where: str,
     if known.is_revoked(key):
         raise HostKeyError(f"host key of {where} ({key.get_name()} {fingerprint(key)}) is marked "
                            f"@revoked in {known_hosts}; refusing to connect")
+
+
+def _put_exclusive(sftp: paramiko.SFTPClient, local: Path, remote: str) -> None:
+    """sftp.put, but the remote file is one this call creates (CREATE | EXCL): a file or a link
+    planted under its name fails the upload instead of being written through."""
+    with sftp.open(remote, "wx") as f, open(local, "rb") as source:
+        f.set_pipelined(True)
+        shutil.copyfileobj(source, f, 1 << 15)
+    size = sftp.stat(remote).st_size
+    if size != local.stat().st_size:
+        raise IOError(f"size mismatch: {size} of {local.stat().st_size} bytes arrived")

@@ -165,7 +165,8 @@ def count_results(rows: list[dict[str, Any]]) -> list[tuple[str, ...]]:
 
 def print_report_counts(rows: list[dict[str, Any]]) -> None:
     """Emulated devices: guest instructions per inference, and the speedup by that count."""
+    from bibench_deploy.reports.markdown import COUNT_MEANING
     lines = count_results(rows)
     if lines:
-        _print_table("emulated devices, guest instructions per inference (not a time)",
+        _print_table(f"emulated devices, {COUNT_MEANING}",
                      COUNT_HEADERS, lines, ("device", "model", "engine", "status"))

@@ -7,6 +7,10 @@ from typing import Any
 from bibench_deploy.reports.hardware import NOT_MEASURED, OM_ROW, algorithms
 
 MISSING = "–"
+# What an emulated device's count is, said wherever a count is shown.
+COUNT_MEANING = ("guest instructions per inference under qemu-user on the real aarch64 kernels: "
+                 "a deterministic proxy, not a latency")
+INSNS = " M insns"  # millions of guest instructions per inference
 
 
 def number(value: float | None, unit: str = "") -> str:
@@ -79,10 +83,15 @@ def _cell_table(rows: list[dict[str, Any]]) -> str:
     ] for r in rows])
 
 
+def counts_shown(rows: list[dict[str, Any]]) -> bool:
+    return any(r.get("speedup_insns_x") is not None or r.get("guest_insns_per_inference")
+               for r in rows)
+
+
 def _headline_table(rows: list[dict[str, Any]]) -> str:
     headers = ["device", "model", "engine", "best binary (ms)", "best FP32 (ms)", "speedup [95 % CI]",
                "same options", "binary option won by", "FP32 option won by", "r_s", "status"]
-    return table(headers, [[
+    body = [[
         r["device"], r["model"], f"{r['engine']}, {r['threads']} thr",
         f"{r['binary_options']}: {number(r['latency_median_ms'])}",
         f"{r['fp32_options'] or MISSING}: {number(r['fp32_latency_median_ms'])}",
@@ -91,7 +100,12 @@ def _headline_table(rows: list[dict[str, Any]]) -> str:
         number(r["speedup_same_options_x"], "x"), number(r["binary_option_gain_pct"], " %"),
         number(r["fp32_option_gain_pct"], " %"), number(r["speedup_theoretical_x"], "x"),
         r["status"] + (f": {r['note']}" if r["status"] != "ok" and r["note"] else ""),
-    ] for r in rows])
+    ] for r in rows]
+    if counts_shown(rows):  # emulated devices: the speedup by guest instructions, beside r_s
+        headers.insert(-2, "speedup by guest insns")
+        for line, r in zip(body, rows):
+            line.insert(-2, number(r["speedup_insns_x"], "x"))
+    return table(headers, body)
 
 
 def _hardware_table(rows: list[dict[str, Any]], algos: list[str]) -> str:
@@ -109,22 +123,35 @@ def _hardware_table(rows: list[dict[str, Any]], algos: list[str]) -> str:
             return number(row[f"{algo}_speedup_x"])
         if status == NOT_MEASURED:
             return MISSING
+        if row[f"{algo}_minsns"] is not None:  # an emulated device: a count, never a latency
+            return (f"{number(row[f'{algo}_minsns'], INSNS)} "
+                    f"({number(row[f'{algo}_speedup_insns_x'], 'x')} by insns)")
         text = (f"{number(row[f'{algo}_ms'])} ({number(row[f'{algo}_speedup_x'], 'x')})"
                 if row[f"{algo}_ms"] is not None else "n/a")
         if status != "ok":
             text += f" *{status}*" + (footnote(note) if note else "")
         return text
 
-    headers = ["device", "chip", "cores", "OS", "arch (input)", "engine", "FP32 ms", *algos]
+    counted = any(r["fp32_minsns"] is not None for r in rows)
+    headers = ["device", "chip", "cores", "OS", "arch (input)", "engine",
+               "FP32 ms" + (" (emulated: M insns)" if counted else ""), *algos]
     body = [[r["device"], r["device_cpu"] or MISSING, str(r["device_cores"] or MISSING),
              r["device_os"] or MISSING, f"{r['arch']} ({r['input_size'] or '?'})",
-             f"{r['engine']}, {r['threads']} thr",
-             MISSING if r["device"] == OM_ROW else number(r["fp32_ms"]) +
-             ("" if r["fp32_status"] in (None, "ok") else f" *{r['fp32_status']}*") +
-             ("" if r["fp32_engine"] in (None, r["engine"]) else f" ({r['fp32_engine']})"),
+             f"{r['engine']}, {r['threads']} thr", _fp32_cell(r),
              *[algo_cell(r, a) for a in algos]] for r in rows]
     return table(headers, body) + "".join(f"\n[^{i + 1}]: {n}" for i, n in enumerate(notes)) + \
         ("\n" if notes else "")
+
+
+def _fp32_cell(row: dict[str, Any]) -> str:
+    if row["device"] == OM_ROW:
+        return MISSING
+    if row["fp32_minsns"] is not None:
+        text = number(row["fp32_minsns"], INSNS)
+    else:
+        text = number(row["fp32_ms"]) + ("" if row["fp32_status"] in (None, "ok")
+                                         else f" *{row['fp32_status']}*")
+    return text + ("" if row["fp32_engine"] in (None, row["engine"]) else f" ({row['fp32_engine']})")
 
 
 def _devices_table(rows: list[dict[str, Any]]) -> str:
@@ -166,11 +193,17 @@ def render_markdown(report: Any, figures: list[str]) -> str:
              "## Devices\n", _devices_table(run.rows)]
     if warnings:
         parts += ["## Warnings\n", "".join(f"- {w}\n" for w in warnings)]
+    counting = counts_shown(report.headline)
     parts += ["## Headline: best binary vs best FP32\n",
+              *([f"`speedup by guest insns` is FP32 / binary by {COUNT_MEANING}.\n"]
+                if counting else []),
               _headline_table(report.headline) if report.headline else "No binary-model cells.\n",
               "## Hardware track\n",
               "Median latency in ms (speedup over the FP32 baseline) per device, engine and threads; "
               "the OM_infer row is BiBench's OM_infer over the devices that are not contended.\n",
+              *([f"Emulated devices' cells hold M insns, millions of {COUNT_MEANING}; beside it "
+                 "the speedup by that count (FP32 / binary). They never enter OM_infer.\n"]
+                if counting else []),
               _hardware_table(report.hardware, algorithms(report.headline)),
               "## Per algorithm, over devices\n",
               _aggregate_table(aggregates) if aggregates else "No cell has a measured speedup.\n",

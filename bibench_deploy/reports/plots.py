@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bibench_deploy import formats
+from bibench_deploy.cells import COUNTED
 from bibench_deploy.reports.markdown import config, options
 
 TOP_NODE_TYPES = 7
@@ -41,11 +42,12 @@ def _plain_log_ticks(ax) -> None:
         axis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
 
 
-def _fitted_log_ticks(ax) -> None:
+def _fitted_log_ticks(ax, which: str = "xy") -> None:
     """Plain-number ticks on log axes, dense enough that a range narrower than a decade still
     carries several labels."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
-    for axis, (low, high) in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+    for axis, (low, high) in ((getattr(ax, f"{name}axis"), getattr(ax, f"get_{name}lim")())
+                              for name in which):
         subs = (1, 2, 5) if high / low > 10 else (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8)
         axis.set_major_locator(LogLocator(base=10, subs=subs))
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
@@ -116,6 +118,84 @@ def speedup_plot(headline: list[dict[str, Any]], path: Path) -> Path | None:
     fig.suptitle("Best binary vs best FP32 against theory (bars: paired 95 % interval)", fontsize=10)
     fig.tight_layout()
     return _save(fig, path, plt)
+
+
+def _counting(row: dict[str, Any]) -> bool:
+    """A headline row of an emulated device: its speedup is by instruction count."""
+    return row["status"] in COUNTED or row.get("speedup_insns_x") is not None
+
+
+def _side_by_side(row: dict[str, Any]) -> float | None:
+    return row["speedup_insns_x"] if _counting(row) else row["speedup_x"]
+
+
+def speedup_insns_plot(headline: list[dict[str, Any]], path: Path) -> Path | None:
+    """Per model, side by side: each measured device's speedup T_fp32 / T_binary (solid), each
+    emulated device's speedup by guest instructions per inference (hatched: a count, not a
+    latency), and r_s (grey); one panel per engine configuration, bars from 1 (no gain) on a log
+    axis. Written when some row has a count (speedup.png covers latencies alone)."""
+    rows = [r for r in headline if _side_by_side(r) is not None]
+    if not any(_counting(r) for r in rows):
+        return None
+    plt = _pyplot()
+    panels = _grouped(rows, lambda r: f"{r['engine']}, {r['threads']} thr")
+    devices = sorted({r["device"] for r in rows}, key=lambda d: (any(
+        _counting(r) for r in rows if r["device"] == d), d))
+    width = max(len(_grouped(p, lambda r: r["model"])) for p in panels.values())
+    fig, axes = plt.subplots(len(panels), 1, squeeze=False, figsize=(
+        max(6.0, 0.32 * width * (len(devices) + 1) + 2.5), 4.0 * len(panels)))
+    for ax, (engine, panel) in zip(axes[:, 0], panels.items()):
+        _speedup_bars(ax, panel, devices)
+        ax.set(title=_label(engine), ylabel="speedup FP32 / binary (x)")
+    counting = {r["device"] for r in rows if _counting(r)}
+    handles = [plt.Rectangle((0, 0), 1, 1, color=f"C{j % 10}", hatch="///" if d in counting else None,
+                             fill=d not in counting, label=f"{_label(d)}: " + (
+                                 "guest instructions FP32 / binary\n(qemu-user count, not a latency)"
+                                 if d in counting else "latency T_fp32 / T_binary (measured)"))
+               for j, d in enumerate(devices)]
+    handles += [plt.Rectangle((0, 0), 1, 1, color="0.6", label="$r_s$ (theory: FLOPs / OPs)"),
+                plt.Line2D([], [], color="0.3", lw=1, label="1x: no gain")]
+    if any(r["status"] != "ok" and not _counting(r) for r in rows):
+        handles.append(plt.Line2D([], [], ls="none", label="* status not ok (flagged)"))
+    fig.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False)
+    fig.suptitle("Speedup per model: measured latency, guest-instruction count (emulated) and "
+                 "theory", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path, plt)
+
+
+def _speedup_bars(ax, panel: list[dict[str, Any]], devices: list[str]) -> None:
+    """One group of bars per model: the devices' speedups (hatched where counted), then r_s;
+    each bar labelled with its value."""
+    models = _grouped(panel, lambda r: r["model"])
+    slots = [d for d in devices if any(r["device"] == d for r in panel)] + ["r_s"]
+    step = 0.8 / len(slots)
+    for i, cells in enumerate(models.values()):
+        by_device = {r["device"]: r for r in cells}
+        r_s = next((r["speedup_theoretical_x"] for r in cells if r["speedup_theoretical_x"]), None)
+        for k, slot in enumerate(slots):
+            row = by_device.get(slot)
+            value = r_s if slot == "r_s" else _side_by_side(row) if row else None
+            if value is None:
+                continue
+            x = i - 0.4 + step * (k + 0.5)
+            counted = row is not None and _counting(row)
+            colour = "0.6" if slot == "r_s" else f"C{devices.index(slot) % 10}"
+            ax.bar(x, value - 1, step * 0.9, bottom=1, color=colour, fill=not counted,
+                   hatch="///" if counted else None, edgecolor=colour)
+            flag = "*" if row is not None and not counted and row["status"] != "ok" else ""
+            ax.annotate(f"{value:.3g}x{flag}", (x, value), ha="center", fontsize=6,
+                        va="bottom" if value >= 1 else "top", xytext=(0, 1 if value >= 1 else -1),
+                        textcoords="offset points")
+    values = [v for r in panel for v in (_side_by_side(r), r["speedup_theoretical_x"]) if v]
+    ax.set_yscale("log")
+    ax.set_ylim(*_fitted([*values, 1.0], pad=1.4))
+    _fitted_log_ticks(ax, "y")
+    ax.axhline(1, color="0.3", lw=1)
+    ax.set_xticks(range(len(models)), [_label(m) for m in models], rotation=20 if len(models) > 4 else 0,
+                  ha="right" if len(models) > 4 else "center", fontsize=8)
+    ax.set_xlim(-0.6, len(models) - 0.4)
+    ax.grid(True, axis="y", which="both", alpha=0.3)
 
 
 def latency_plot(summary: list[dict[str, Any]], path: Path) -> Path | None:

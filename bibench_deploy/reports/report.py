@@ -124,6 +124,7 @@ def write_report(report: Report, out_dir: Path, formats: tuple[str, ...] = FORMA
 
 def _write_figures(report: Report, out_dir: Path, fmt: str = "png") -> list[Path]:
     made = [plots.speedup_plot(report.headline, out_dir / f"speedup.{fmt}"),
+            plots.speedup_insns_plot(report.headline, out_dir / f"speedup_insns.{fmt}"),
             plots.latency_plot(report.summary, out_dir / f"latency.{fmt}"),
             plots.op_breakdown_plot(report.run.op_profile, out_dir / f"op_breakdown.{fmt}")]
     return [p for p in made if p is not None]

@@ -175,16 +175,21 @@ HARDWARE_COLUMNS: tuple[Column, ...] = (
     Column("arch", str, "network architecture"),
     Column("input_size", str, "input height x width x channels, from the manifest"),
     Column("fp32_ms", float, "FP32 baseline: median latency of its fastest option, ms"),
+    Column("fp32_minsns", float, "emulated devices: FP32 baseline's guest instructions per "
+           "inference under qemu-user, millions (its fewest-instruction cell; a count, never a "
+           "time: fp32_ms stays empty)"),
     Column("fp32_status", str, "status of that FP32 cell"),
     Column("fp32_engine", str, "engine that measured the FP32 baseline: the row's own, or, for "
            "an engine that runs no FP32 model (daBNN), the fastest FP32 of another engine on the "
            "same device, threads and architecture (its speedups are then ratios of medians from "
            "separate launches, not paired)"),
 )
-# followed, per algorithm A (sorted), by A_ms, A_speedup_x, A_status, A_note: the headline
-# binary latency, its speedup, the headline status, and why A has no number (e.g. unsupported);
-# on OM_infer rows A_speedup_x holds OM_infer.
-HARDWARE_PER_ALGO = ("ms", "speedup_x", "status", "note")
+# followed, per algorithm A (sorted), by A_ms, A_speedup_x, A_minsns, A_speedup_insns_x,
+# A_status, A_note: the headline binary latency and its speedup (measured devices), the binary
+# model's millions of guest instructions per inference and the speedup by that count (emulated
+# devices: a row holds one pair or the other, never both), the headline status, and why A has no
+# number (e.g. unsupported); on OM_infer rows A_speedup_x holds OM_infer, over latencies only.
+HARDWARE_PER_ALGO = ("ms", "speedup_x", "minsns", "speedup_insns_x", "status", "note")
 
 SUMMARY_FIELDS = tuple(c.name for c in SUMMARY_COLUMNS)
 HEADLINE_FIELDS = tuple(c.name for c in HEADLINE_COLUMNS)

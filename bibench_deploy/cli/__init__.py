@@ -43,7 +43,7 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 def _register() -> None:
     from bibench_deploy.cli import (add, algos, build, convert, devices,  # noqa: F401
-                                    import_checkpoint, report, run)
+                                    engines, import_checkpoint, report, run)
 
 
 def error_line(message: str) -> None:

@@ -22,6 +22,7 @@ from bibench_deploy import __version__
 from bibench_deploy.errors import FleetError
 from bibench_deploy.fleet.context import RunContext
 from bibench_deploy.fleet.engines.base import Measure
+from bibench_deploy.fleet.engines.getting import check_engines, converter_versions
 from bibench_deploy.fleet.inventory import load_fleet
 from bibench_deploy.fleet.lab.check import check_labs
 from bibench_deploy.fleet.journal import JOURNAL_NAME, Journal
@@ -63,8 +64,11 @@ def run_fleet(settings: RunSettings, out_dir: Path, resume: Optional[str] = None
     _print_notes(fleet.notes, console)
     devices = fleet.select(settings.devices)
     check_labs(devices)  # a coordinator that is down or a missing place: one line, no run
-    cells = plan_cells(devices, load_models(Path(settings.models_dir), settings.models),
-                       settings.threads)
+    models = load_models(Path(settings.models_dir), settings.models)
+    # a changed fetched binary or one of another version than the converter: refused, no run
+    _print_notes(check_engines(devices, converter_versions(Path(settings.models_dir),
+                                                           settings.models)), console)
+    cells = plan_cells(devices, models, settings.threads)
     manifest = _run_manifest(run_id, settings, fleet, cells)
     if resume:
         _check_same_inputs(run_dir, manifest)

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 
 COMMANDS = [[], ["build"], ["run"], ["report"], ["algos"], ["convert"], ["devices"],
-            ["devices", "check"]]
+            ["devices", "check"], ["engines"], ["engines", "list"], ["engines", "fetch"]]
 
 
 @pytest.mark.measures

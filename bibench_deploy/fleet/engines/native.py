@@ -1,7 +1,8 @@
 """Engines that run a native benchmark binary (lce_benchmark_model, daBNN's benchmark).
 
 The binary is either a host file (`binary`, pushed by content, its ELF architecture checked
-against the device's) or a file already on the device (`remote_path`). It prints no version.
+against the device's, its bytes against the record of `engines fetch` where it fetched it) or a
+file already on the device (`remote_path`). It prints no version.
 """
 
 from __future__ import annotations
@@ -10,10 +11,14 @@ from pathlib import Path
 from typing import Optional
 
 from bibench_deploy.fleet.engines.base import Engine
+from bibench_deploy.fleet.engines.fetch import EngineFetchError, verify
 from bibench_deploy.fleet.transports.base import Blob
 from bibench_deploy.manifest import sha256_file
 
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x28: "arm", 0x03: "i386"}
+# A 64-bit ARM kernel also runs 32-bit ARM programs (slower: `engines.getting.userland_note`).
+RUNS_ON = {("arm", "aarch64")}
+GET_ENGINES = "see `bibench-deploy engines list` and the README's 'Getting the engines'"
 ARCH_ALIASES = {"arm64": "aarch64", "armv7l": "arm", "armv8l": "arm", "armv7": "arm", "amd64": "x86_64"}
 
 
@@ -44,10 +49,14 @@ class NativeBinary(Engine):
             return None if config.remote_path else "no 'binary' or 'remote_path' configured"
         path = Path(config.binary).expanduser()
         if not path.is_file():
-            return f"binary {path} not found on the host"
+            return f"binary {path} not found on the host; {GET_ENGINES}"
         arch, device_arch = elf_arch(path), normal_arch(device_arch)
-        if arch and device_arch and arch != device_arch:
+        if arch and device_arch and arch != device_arch and (arch, device_arch) not in RUNS_ON:
             return f"binary {path.name} is built for {arch}, the device is {device_arch}"
+        try:
+            verify(path)
+        except EngineFetchError as exc:
+            return str(exc)
         return None
 
     def engine_sha256(self, config) -> str:

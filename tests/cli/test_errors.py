@@ -62,6 +62,7 @@ def test_no_arguments_print_help(cli):
     assert result.returncode == 0 and "Usage: bibench-deploy" in result.stdout
 
 
+@pytest.mark.long  # starts a real build process (TensorFlow import) and stops it mid-way
 def test_a_terminated_build_leaves_nothing_behind(tmp_path):
     import os
     import signal

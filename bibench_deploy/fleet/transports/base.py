@@ -83,9 +83,9 @@ _LIST_SCRIPT = ('w=${1%/}; b=$1/blobs; may=$2; shift 2; '
 # Sealing an upload ($2, a name of its own) as blob $4: a directory or a link where the blob
 # belongs is refused (`mv` would move into it, or write through it); a blob another push already
 # sealed with the right content is kept (sealing is idempotent).
-_SEAL_SCRIPT = ('cd -- "$1" && if [ -L "$4" ] || [ -d "$4" ]; then rm -f -- "$2"; '
-                'echo "$1/$4 is a link or a directory, not a file; remove it on the device" >&2; '
-                'exit 4; fi; '
+_SEAL_SCRIPT = ('cd -- "$1" && what= && if [ -L "$4" ]; then what=link; '
+                'elif [ -d "$4" ]; then what=directory; fi; if [ -n "$what" ]; then rm -f -- "$2"; '
+                'echo "$1/$4 is a $what, not a file; remove it on the device" >&2; exit 4; fi; '
                 'h=$(sha256sum -- "$2" | cut -d" " -f1) && [ "$h" = "$3" ] '
                 '&& chmod "$5" -- "$2" && mv -f -- "$2" "$4" '
                 '|| { rm -f -- "$2"; echo "uploaded file hashes to $h" >&2; exit 3; }')

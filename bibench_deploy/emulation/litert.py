@@ -68,15 +68,23 @@ def run_options(root: Path, timeout_s: float = 1800) -> dict:
             "cpu": GUEST_CPU, "timeout_s": timeout_s}
 
 
-def parse(stdout: str) -> dict:
-    """The runner's JSON line (the last line that is one)."""
+def last_json_object(stdout: str, keys: tuple[str, ...] = ()) -> Optional[dict]:
+    """The last line of the runner's output that is a JSON object holding `keys`, if any."""
     for line in reversed(stdout.strip().splitlines()):
         try:
             result = json.loads(line)
         except ValueError:
             continue
-        if isinstance(result, dict) and "iterations" in result and "outputs" in result:
+        if isinstance(result, dict) and all(key in result for key in keys):
             return result
+    return None
+
+
+def parse(stdout: str) -> dict:
+    """The runner's JSON line (the last line that is one)."""
+    result = last_json_object(stdout, ("iterations", "outputs"))
+    if result is not None:
+        return result
     raise EmulationError(f"no result line in the runner's output: {stdout.strip()[-200:]!r}")
 
 

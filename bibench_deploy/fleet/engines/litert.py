@@ -8,11 +8,10 @@ a board, exact inference counts under qemu.
 
 from __future__ import annotations
 
-import json
 import statistics
 from typing import Optional
 
-from bibench_deploy.emulation.litert import GUEST_PYTHON, RUNNER
+from bibench_deploy.emulation.litert import GUEST_PYTHON, RUNNER, last_json_object
 from bibench_deploy.fleet.engines.base import (Engine, Launch, Measure, ParseError, positive,
                                                positive_timings)
 from bibench_deploy.fleet.engines.lce_interpreter import python_for as host_python
@@ -22,14 +21,10 @@ from bibench_deploy.manifest import sha256_file
 
 def _result(stdout: str) -> dict:
     """The runner's last JSON line."""
-    for line in reversed(stdout.strip().splitlines()):
-        try:
-            result = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(result, dict):
-            return result
-    raise ParseError("the litert runner printed no JSON result")
+    result = last_json_object(stdout)
+    if result is None:
+        raise ParseError("the litert runner printed no JSON result")
+    return result
 
 
 def _count(value, what: str) -> int:
